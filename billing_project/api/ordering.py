@@ -1,0 +1,29 @@
+"""``?ordering=`` that refuses unknown fields instead of silently ignoring them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
+from rest_framework.request import Request
+
+
+class StrictOrderingFilter(OrderingFilter):
+    def get_ordering(self, request: Request, queryset: QuerySet[Any], view: Any) -> Any:
+        params = request.query_params.get(self.ordering_param)
+        if params:
+            requested = [term.strip() for term in params.split(",") if term.strip()]
+            allowed = {item[0] for item in self.get_valid_fields(queryset, view, {"request": request})}
+            unknown = [term for term in requested if term.lstrip("-") not in allowed]
+            if unknown:
+                raise ValidationError(
+                    {
+                        self.ordering_param: [
+                            f"Unknown ordering field(s): {', '.join(unknown)}. Allowed: {', '.join(sorted(allowed))}."
+                        ]
+                    }
+                )
+            return requested
+        return self.get_default_ordering(view)

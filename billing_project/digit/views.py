@@ -1,0 +1,143 @@
+"""Base view of the DIGIT-compatible face.
+
+Every endpoint is a POST whose body carries ``RequestInfo``; criteria come as query parameters.
+Identity comes from a token — ``RequestInfo.authToken`` or the ``Authorization`` header — never from
+``RequestInfo.userInfo``. Every failure is answered with the reference's ``Errors[]`` envelope.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, status
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from billing_project import clock
+from billing_project.api.authentication import BearerTokenAuthentication
+from billing_project.digit.envelope import (
+    RequestInfo,
+    RequestInfoError,
+    error_entry,
+    errors_body,
+    parse_request_info,
+    response_info,
+)
+from billing_project.errors import DomainError, ValidationFailed
+
+logger = logging.getLogger(__name__)
+
+
+class RequestInfoTokenAuthentication(BearerTokenAuthentication):
+    """Token from ``RequestInfo.authToken`` in the JSON body."""
+
+    def authenticate(self, request: Request):  # type: ignore[no-untyped-def]
+        info = get_request_info(request)
+        if not info.auth_token:
+            return None
+        return self.authenticate_credentials(info.auth_token)
+
+
+def get_request_info(request: Request) -> RequestInfo:
+    """Parse (once) and return the request's RequestInfo."""
+    cached = getattr(request, "_digit_request_info", None)
+    if cached is not None:
+        return cached
+    body = request.data if request.body else {}
+    try:
+        info = parse_request_info(body)
+    except RequestInfoError as exc:
+        raise exceptions.ParseError(str(exc)) from exc
+    request._digit_request_info = info  # type: ignore[attr-defined]
+    return info
+
+
+def _errors_for_validation(detail: Any, prefix: str = "") -> list[dict[str, Any]]:
+    if isinstance(detail, Mapping):
+        out: list[dict[str, Any]] = []
+        for key, value in detail.items():
+            out.extend(_errors_for_validation(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(detail, list):
+        out = []
+        for index, item in enumerate(detail):
+            if isinstance(item, (Mapping, list)):
+                out.extend(_errors_for_validation(item, f"{prefix}[{index}]"))
+            else:
+                out.extend(_errors_for_validation(item, prefix))
+        return out
+    code = getattr(detail, "code", "invalid")
+    return [error_entry(f"{code}.{prefix}" if prefix else str(code), str(detail), None, [prefix] if prefix else None)]
+
+
+def digit_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Turn any refusal into ``{"ResponseInfo": null, "Errors": [...]}``."""
+    if isinstance(exc, ValidationFailed):
+        errors = [error_entry(e.code, e.message, None, e.params) for e in exc.errors]
+        return Response(errors_body(errors), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, DomainError):
+        http = exc.http_status if exc.http_status in (401, 403, 404, 409) else status.HTTP_400_BAD_REQUEST
+        if http == 404:
+            http = status.HTTP_400_BAD_REQUEST  # the reference answers "not found" as a 400 too
+        return Response(errors_body([error_entry(exc.code, exc.message, None, exc.params)]), status=http)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if isinstance(exc, exceptions.ValidationError):
+        return Response(errors_body(_errors_for_validation(exc.detail)), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, exceptions.ParseError):
+        return Response(
+            errors_body([error_entry("MALFORMED_REQUEST", f"The request body is not valid JSON: {exc.detail}")]),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+        code = "INVALID_ACCESS_TOKEN" if isinstance(exc, exceptions.AuthenticationFailed) else "AUTHENTICATION_REQUIRED"
+        message = (
+            "Either the token is invalid or has expired"
+            if code == "INVALID_ACCESS_TOKEN"
+            else "An auth token is required in RequestInfo.authToken or the Authorization header"
+        )
+        return Response(errors_body([error_entry(code, message)]), status=status.HTTP_401_UNAUTHORIZED)
+    if isinstance(exc, exceptions.PermissionDenied):
+        return Response(errors_body([error_entry("ACCESS_DENIED", str(exc.detail))]), status=status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, exceptions.APIException):
+        return Response(
+            errors_body([error_entry(type(exc).__name__, str(exc.detail))]),
+            status=exc.status_code if exc.status_code != 404 else status.HTTP_400_BAD_REQUEST,
+        )
+    return None
+
+
+@extend_schema(tags=["DIGIT"], request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+class DigitAPIView(APIView):
+    """POST-only view answering in the DIGIT envelope."""
+
+    http_method_names = ["post", "options"]
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
+    authentication_classes = [RequestInfoTokenAuthentication, BearerTokenAuthentication]
+    success_status = status.HTTP_200_OK
+    response_info_key = "ResponseInfo"
+
+    def get_exception_handler(self):  # type: ignore[no-untyped-def]
+        return digit_exception_handler
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        get_request_info(request)  # malformed JSON / RequestInfo is refused before anything else
+        super().initial(request, *args, **kwargs)
+
+    def envelope(self, request: Request, payload: dict[str, Any], *, http_status: int | None = None) -> Response:
+        code = http_status or self.success_status
+        body = {self.response_info_key: response_info(get_request_info(request), code, now=clock.now())}
+        body.update(payload)
+        return Response(body, status=code)

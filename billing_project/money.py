@@ -1,0 +1,51 @@
+"""Money helpers: the one rounding rule of the project.
+
+Money is ``Decimal`` with two places, rounded ROUND_HALF_UP. Nobody else calls ``quantize``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+MAX_DIGITS = 14
+DECIMAL_PLACES = 2
+
+
+class MoneyError(ValueError):
+    """Raised when a value cannot be read as an amount of money."""
+
+
+def to_money(value: Decimal | int | str) -> Decimal:
+    """Return ``value`` as a two-place Decimal, rounded half up.
+
+    Floats are refused: they cannot represent cents exactly.
+    """
+    if isinstance(value, float):
+        raise MoneyError("float amounts are not accepted; pass a string or Decimal")
+    if isinstance(value, bool):
+        raise MoneyError("a boolean is not an amount")
+    try:
+        amount = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError) as exc:
+        raise MoneyError(f"not an amount: {value!r}") from exc
+    if not amount.is_finite():
+        raise MoneyError(f"not a finite amount: {value!r}")
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def money_sum(values: Iterable[Decimal]) -> Decimal:
+    """Exact sum of amounts, as money."""
+    return to_money(sum(values, ZERO))
+
+
+def is_whole(value: Decimal) -> bool:
+    """True when the amount has no paise/cents part."""
+    return value == value.to_integral_value()
+
+
+def fits_column(value: Decimal) -> bool:
+    """True when the amount fits ``DecimalField(max_digits=14, decimal_places=2)``."""
+    return abs(to_money(value)) < Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES)

@@ -1,0 +1,23 @@
+"""URL map: admin, REST face (/api/v1/), DIGIT face (/billing-service/), schema/docs and /healthz."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from billing_project.health import healthz
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/v1/", include("masters.api.urls")),
+    path("billing-service/", include("masters.api.digit_urls")),
+]
+
+handler400 = "billing_project.api.exceptions.json_bad_request"
+handler403 = "billing_project.api.exceptions.json_forbidden"
+handler404 = "billing_project.api.exceptions.json_not_found"
+handler500 = "billing_project.api.exceptions.json_server_error"
