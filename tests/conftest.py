@@ -29,7 +29,7 @@ def _service_markers(request: pytest.FixtureRequest) -> None:
     if request.node.get_closest_marker("redis"):
         import redis
 
-        url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+        url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
         try:
             redis.Redis.from_url(url, socket_connect_timeout=1).ping()
         except redis.exceptions.RedisError:
