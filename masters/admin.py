@@ -1,0 +1,299 @@
+"""Admin for master data, tenants, roles, payers and id formats, plus the "Upload MDMS files" page.
+
+Non-superuser staff see the rows of the tenants they hold a role in (and those tenants' states, for
+master data), and change or delete only rows of tenants where they are BILLING_ADMIN. Id sequences are
+read-only: they are drawn by the id generator, never edited by hand.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models import ForeignKey, Model, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+
+from masters.access import caller_for
+from masters.domain.mdms import SUPPORTED_MASTERS
+from masters.models import (
+    BusinessService,
+    GLCode,
+    IdFormat,
+    IdSequence,
+    Payer,
+    Role,
+    TaxHeadMaster,
+    TaxPeriod,
+    Tenant,
+    UserRole,
+)
+from masters.services.mdms import MdmsInvalid, mdms_load
+
+if TYPE_CHECKING:
+    ModelAdmin = admin.ModelAdmin[Any]
+    ModelChoiceField = forms.ModelChoiceField[Any]
+else:  # not subscriptable at run time
+    ModelAdmin = admin.ModelAdmin
+    ModelChoiceField = forms.ModelChoiceField
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MASTER_WRITERS = (Role.BILLING_ADMIN, Role.SUPERUSER)
+
+
+class TenantScopedAdmin(ModelAdmin):
+    """Rows of the caller's tenants (and their states) only; writes need BILLING_ADMIN in the row's tenant."""
+
+    tenant_field = "tenant"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        codes = caller_for(request.user).master_tenant_codes()
+        if codes is None:
+            return queryset
+        return queryset.filter(**{f"{self.tenant_field}__code__in": codes})
+
+    def _may_write(self, request: HttpRequest, obj: Model | None) -> bool:
+        if obj is None:
+            return True
+        tenant = getattr(obj, self.tenant_field)
+        return caller_for(request.user).has_role(tenant.code, MASTER_WRITERS)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return super().has_change_permission(request, obj) and self._may_write(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and self._may_write(request, obj)
+
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField | None:
+        caller = caller_for(request.user)
+        if db_field.name == self.tenant_field and not caller.is_superuser:
+            kwargs["queryset"] = Tenant.objects.filter(caller.tenant_q("code", roles=MASTER_WRITERS))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Tenant)
+class TenantAdmin(ModelAdmin):
+    list_display = ("code", "name", "state", "is_active", "created_at")
+    list_filter = ("is_active", ("state", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("code", "name")
+    list_select_related = ("state",)
+    readonly_fields = ("created_at",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Tenant]:
+        queryset = super().get_queryset(request)
+        codes = caller_for(request.user).master_tenant_codes()
+        return queryset if codes is None else queryset.filter(code__in=codes)
+
+
+@admin.register(UserRole)
+class UserRoleAdmin(ModelAdmin):
+    list_display = ("user", "tenant", "role")
+    list_filter = ("role", ("tenant", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("user__username", "user__email", "tenant__code")
+    autocomplete_fields = ("user", "tenant")
+    list_select_related = ("user", "tenant")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[UserRole]:
+        return super().get_queryset(request).filter(caller_for(request.user).tenant_q("tenant__code"))
+
+
+class MdmsFilesInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MdmsFilesField(forms.FileField):
+    """One or more uploaded files, as a list."""
+
+    widget = MdmsFilesInput
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        items = list(data) if isinstance(data, list | tuple) else [data] if data else []
+        if not items:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        single = super().clean
+        return [single(item, initial) for item in items]
+
+
+class MdmsUploadForm(forms.Form):
+    documents = MdmsFilesField(
+        label="MDMS files",
+        help_text="One or more MDMS JSON documents; all are loaded together, or none when one is invalid.",
+        widget=MdmsFilesInput(attrs={"accept": ".json,application/json"}),
+    )
+
+    def clean_documents(self) -> list[UploadedFile]:
+        files: list[UploadedFile] = self.cleaned_data["documents"]
+        too_big = [upload.name for upload in files if (upload.size or 0) > MAX_UPLOAD_BYTES]
+        if too_big:
+            raise forms.ValidationError(
+                f"Larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB: {', '.join(str(name) for name in too_big)}"
+            )
+        return files
+
+
+@admin.register(BusinessService)
+class BusinessServiceAdmin(TenantScopedAdmin):
+    change_list_template = "admin/masters/businessservice/change_list.html"
+    list_display = (
+        "code",
+        "business_service",
+        "tenant",
+        "type",
+        "part_payment_allowed",
+        "is_advance_allowed",
+        "is_bill_amendment_enabled",
+        "fractional_payment_allowed",
+        "min_amount_payable",
+        "is_active",
+    )
+    list_filter = (
+        ("tenant", admin.RelatedOnlyFieldListFilter),
+        "type",
+        "is_active",
+        "part_payment_allowed",
+        "is_advance_allowed",
+        "is_bill_amendment_enabled",
+    )
+    search_fields = ("code", "business_service")
+    list_select_related = ("tenant",)
+    readonly_fields = ("updated_at",)
+
+    def get_urls(self) -> list[URLPattern]:
+        upload = path(
+            "upload-mdms/",
+            self.admin_site.admin_view(self.upload_mdms_view),
+            name="masters_businessservice_upload_mdms",
+        )
+        return [upload, *super().get_urls()]
+
+    def upload_mdms_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload MDMS files and load them with ``mdms_load``; the report or the error become messages."""
+        if not request.user.has_perm("masters.add_businessservice"):
+            raise PermissionDenied
+        form = MdmsUploadForm(request.POST, request.FILES) if request.method == "POST" else MdmsUploadForm()
+        if form.is_bound and form.is_valid():
+            documents: list[tuple[str, bytes | str]] = [
+                (str(upload.name), upload.read()) for upload in form.cleaned_data["documents"]
+            ]
+            try:
+                report = mdms_load(documents=documents)
+            except MdmsInvalid as exc:
+                self.message_user(request, "The upload was refused; nothing was loaded.", messages.ERROR)
+                problems = [f"{name}: {problem}" for name, items in exc.fields.items() for problem in items]
+                for problem in problems or [exc.message]:
+                    self.message_user(request, problem, messages.ERROR)
+            else:
+                for line in report.lines():
+                    self.message_user(request, line, messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:masters_businessservice_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Upload MDMS files",
+            "opts": self.model._meta,
+            "form": form,
+            "media": self.media + form.media,
+            "supported_masters": SUPPORTED_MASTERS,
+        }
+        return TemplateResponse(request, "admin/masters/mdms_upload.html", context)
+
+
+@admin.register(TaxHeadMaster)
+class TaxHeadMasterAdmin(TenantScopedAdmin):
+    list_display = (
+        "code",
+        "name",
+        "service",
+        "category",
+        "order",
+        "tenant",
+        "is_debit",
+        "is_actual_demand",
+        "is_bill_amend",
+    )
+    list_filter = (
+        ("tenant", admin.RelatedOnlyFieldListFilter),
+        "service",
+        "category",
+        "is_debit",
+        "is_actual_demand",
+    )
+    search_fields = ("code", "name", "service")
+    list_select_related = ("tenant",)
+    readonly_fields = ("updated_at",)
+
+
+@admin.register(TaxPeriod)
+class TaxPeriodAdmin(TenantScopedAdmin):
+    list_display = ("code", "service", "financial_year", "period_cycle", "from_date", "to_date", "tenant")
+    list_filter = (("tenant", admin.RelatedOnlyFieldListFilter), "service", "period_cycle", "financial_year")
+    search_fields = ("code", "service", "financial_year")
+    list_select_related = ("tenant",)
+    date_hierarchy = "from_date"
+    readonly_fields = ("updated_at",)
+
+
+@admin.register(GLCode)
+class GLCodeAdmin(TenantScopedAdmin):
+    list_display = ("code", "gl_code", "cb", "tenant")
+    list_filter = (("tenant", admin.RelatedOnlyFieldListFilter), "cb")
+    search_fields = ("code", "gl_code", "cb")
+    list_select_related = ("tenant",)
+
+
+@admin.register(Payer)
+class PayerAdmin(TenantScopedAdmin):
+    list_display = ("name", "mobile_number", "email", "type", "tenant", "active", "user")
+    list_filter = (("tenant", admin.RelatedOnlyFieldListFilter), "type", "active")
+    search_fields = ("name", "mobile_number", "email")
+    list_select_related = ("tenant", "user")
+    raw_id_fields = ("user",)
+    readonly_fields = ("uuid", "created_at", "updated_at")
+
+
+@admin.register(IdFormat)
+class IdFormatAdmin(TenantScopedAdmin):
+    list_display = ("id_name", "format", "tenant")
+    list_filter = (("tenant", admin.RelatedOnlyFieldListFilter), "id_name")
+    search_fields = ("id_name", "format")
+    list_select_related = ("tenant",)
+
+
+class SequenceUsedFilter(admin.SimpleListFilter):
+    title = "used"
+    parameter_name = "used"
+
+    def lookups(self, request: HttpRequest, model_admin: ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "Numbers drawn"), ("no", "Never drawn")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "yes":
+            return queryset.filter(last_value__gt=0)
+        if self.value() == "no":
+            return queryset.filter(last_value=0)
+        return queryset
+
+
+@admin.register(IdSequence)
+class IdSequenceAdmin(ModelAdmin):
+    """Read-only: a hand edit could hand out a number twice."""
+
+    list_display = ("name", "last_value")
+    list_filter = (SequenceUsedFilter,)
+    search_fields = ("name",)
+    readonly_fields = ("name", "last_value")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: IdSequence | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: IdSequence | None = None) -> bool:
+        return False
