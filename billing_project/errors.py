@@ -58,4 +58,7 @@ class ValidationFailed(DomainError):
     def __init__(self, errors: list[DomainError]) -> None:
         self.errors = errors
         first = errors[0]
-        super().__init__(first.code, first.message, http_status=first.http_status, fields=first.fields)
+        fields: dict[str, list[str]] = {}
+        for error in errors:
+            fields.setdefault(error.code, []).append(error.message)
+        super().__init__(first.code, first.message, http_status=first.http_status, fields=fields)

@@ -33,12 +33,21 @@ def to_money(value: Decimal | int | str) -> Decimal:
         raise MoneyError(f"not an amount: {value!r}") from exc
     if not amount.is_finite():
         raise MoneyError(f"not a finite amount: {value!r}")
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    try:
+        money = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:  # more digits than the decimal context holds
+        raise MoneyError(f"amount out of range: {value!r}") from exc
+    return money if money else ZERO  # never "-0.00"
 
 
 def money_sum(values: Iterable[Decimal]) -> Decimal:
-    """Exact sum of amounts, as money."""
-    return to_money(sum(values, ZERO))
+    """Exact sum of amounts, as money (floats are refused, as in ``to_money``)."""
+    total = ZERO
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, Decimal | int):
+            raise MoneyError(f"not an amount: {value!r}; pass Decimals")
+        total += value
+    return to_money(total)
 
 
 def is_whole(value: Decimal) -> bool:

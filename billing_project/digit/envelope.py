@@ -49,11 +49,12 @@ class RequestInfoError(ValueError):
     pass
 
 
-def _opt_str(value: Any) -> str | None:
+def _opt_str(info: Mapping[str, Any], key: str) -> str | None:
+    value = ci_get(info, key)
     if value is None:
         return None
-    if isinstance(value, (dict, list)):
-        raise RequestInfoError("expected a text value")
+    if isinstance(value, dict | list):
+        raise RequestInfoError(f"RequestInfo.{key} must be a text value")
     return str(value)
 
 
@@ -77,15 +78,15 @@ def parse_request_info(body: Any) -> RequestInfo:
         raise RequestInfoError("RequestInfo.ts must be epoch milliseconds") from exc
     user_info = ci_get(info, "userInfo")
     return RequestInfo(
-        api_id=_opt_str(ci_get(info, "apiId")),
-        ver=_opt_str(ci_get(info, "ver")),
+        api_id=_opt_str(info, "apiId"),
+        ver=_opt_str(info, "ver"),
         ts=ts_value,
-        action=_opt_str(ci_get(info, "action")),
-        did=_opt_str(ci_get(info, "did")),
-        key=_opt_str(ci_get(info, "key")),
-        msg_id=_opt_str(ci_get(info, "msgId")),
-        auth_token=_opt_str(ci_get(info, "authToken")),
-        correlation_id=_opt_str(ci_get(info, "correlationId") or ci_get(info, "corelationId")),
+        action=_opt_str(info, "action"),
+        did=_opt_str(info, "did"),
+        key=_opt_str(info, "key"),
+        msg_id=_opt_str(info, "msgId"),
+        auth_token=_opt_str(info, "authToken"),
+        correlation_id=_opt_str(info, "correlationId") or _opt_str(info, "corelationId"),
         user_info=user_info if isinstance(user_info, Mapping) else None,
         raw=dict(info),
     )

@@ -14,7 +14,10 @@ def from_epoch_ms(value: int | str | None) -> dt.datetime | None:
     if isinstance(value, bool):
         raise ValueError("a boolean is not a time")
     millis = int(value)
-    return _EPOCH + dt.timedelta(milliseconds=millis)
+    try:
+        return _EPOCH + dt.timedelta(milliseconds=millis)
+    except OverflowError as exc:
+        raise ValueError(f"{value!r} is out of the range of times") from exc
 
 
 def to_epoch_ms(value: dt.datetime | None) -> int | None:
@@ -36,4 +39,9 @@ def duration_to_ms(value: dt.timedelta | None) -> int | None:
 def ms_to_duration(value: int | str | None) -> dt.timedelta | None:
     if value is None or value == "":
         return None
-    return dt.timedelta(milliseconds=int(value))
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a duration")
+    try:
+        return dt.timedelta(milliseconds=int(value))
+    except OverflowError as exc:
+        raise ValueError(f"{value!r} is out of the range of durations") from exc

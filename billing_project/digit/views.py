@@ -37,6 +37,10 @@ from billing_project.errors import DomainError, ValidationFailed
 logger = logging.getLogger(__name__)
 
 
+class MalformedRequestInfo(exceptions.ParseError):
+    """The body is JSON but not an object, or its RequestInfo is not well formed."""
+
+
 class RequestInfoTokenAuthentication(BearerTokenAuthentication):
     """Token from ``RequestInfo.authToken`` in the JSON body."""
 
@@ -50,13 +54,13 @@ class RequestInfoTokenAuthentication(BearerTokenAuthentication):
 def get_request_info(request: Request) -> RequestInfo:
     """Parse (once) and return the request's RequestInfo."""
     cached = getattr(request, "_digit_request_info", None)
-    if cached is not None:
+    if isinstance(cached, RequestInfo):
         return cached
     body = request.data if request.body else {}
     try:
         info = parse_request_info(body)
     except RequestInfoError as exc:
-        raise exceptions.ParseError(str(exc)) from exc
+        raise MalformedRequestInfo(str(exc)) from exc
     request._digit_request_info = info  # type: ignore[attr-defined]
     return info
 
@@ -70,7 +74,7 @@ def _errors_for_validation(detail: Any, prefix: str = "") -> list[dict[str, Any]
     if isinstance(detail, list):
         out = []
         for index, item in enumerate(detail):
-            if isinstance(item, (Mapping, list)):
+            if isinstance(item, Mapping | list):
                 out.extend(_errors_for_validation(item, f"{prefix}[{index}]"))
             else:
                 out.extend(_errors_for_validation(item, prefix))
@@ -96,11 +100,13 @@ def digit_exception_handler(exc: Exception, context: dict[str, Any]) -> Response
     if isinstance(exc, exceptions.ValidationError):
         return Response(errors_body(_errors_for_validation(exc.detail)), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, exceptions.ParseError):
-        return Response(
-            errors_body([error_entry("MALFORMED_REQUEST", f"The request body is not valid JSON: {exc.detail}")]),
-            status=status.HTTP_400_BAD_REQUEST,
+        message = (
+            str(exc.detail)
+            if isinstance(exc, MalformedRequestInfo)
+            else f"The request body is not valid JSON: {exc.detail}"
         )
-    if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+        return Response(errors_body([error_entry("MALFORMED_REQUEST", message)]), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         code = "INVALID_ACCESS_TOKEN" if isinstance(exc, exceptions.AuthenticationFailed) else "AUTHENTICATION_REQUIRED"
         message = (
             "Either the token is invalid or has expired"
