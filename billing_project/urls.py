@@ -14,7 +14,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/v1/", include("masters.api.urls")),
+    path("api/v1/", include("demands.api.urls")),
     path("billing-service/", include("masters.api.digit_urls")),
+    path("billing-service/", include("demands.api.digit_urls")),
 ]
 
 handler400 = "billing_project.api.exceptions.json_bad_request"

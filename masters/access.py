@@ -92,7 +92,7 @@ def caller_for(user: Any) -> Caller:
     if user is None or not getattr(user, "is_authenticated", False):
         return ANONYMOUS
     cached = getattr(user, "_billing_caller", None)
-    if cached is not None:
+    if isinstance(cached, Caller):
         return cached
     roles = tuple(
         UserRole.objects.filter(user_id=user.pk).values_list("tenant__code", "role").order_by("tenant__code", "role")
@@ -124,7 +124,8 @@ def resolve_search_tenant(caller: Caller, tenant_id: str) -> Q:
     """The tenant rule of DIGIT searches (reference §2.3), intersected with what the caller reaches.
 
     A state-level tenant means "every city of the state" (``LIKE 'pb%'``); employees may not search at
-    state level unless they hold a role in that state itself or a role listed in STATE_LEVEL_ROLE_EXCLUDED. Returns the Q to apply to ``tenant__code``.
+    state level unless they hold a role in that state itself or a role listed in
+    STATE_LEVEL_ROLE_EXCLUDED. Returns the Q to apply to ``tenant__code``.
     """
     is_state = "." not in tenant_id
     if is_state and caller.user_type == PayerType.EMPLOYEE and not caller.is_superuser:

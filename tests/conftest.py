@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -83,5 +83,11 @@ def api_client_for(user_factory: Callable[..., Any]) -> Callable[..., APIClient]
 
 
 @pytest.fixture
-def anon_client() -> Iterator[APIClient]:
-    yield APIClient()
+def anon_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings: Any) -> None:
+    """Real hashing costs ~0.3 s per user; tests need users, not strong hashes."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

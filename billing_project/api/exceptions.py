@@ -78,7 +78,7 @@ def rest_exception_handler(exc: Exception, context: dict[str, Any]) -> Response 
     code, message = "ERROR", None
     for klass in type(exc).__mro__:
         if klass in _CODES:
-            code, message = _CODES[klass]  # type: ignore[index]
+            code, message = _CODES[klass]
             break
     fields: dict[str, list[str]] = {}
     if isinstance(exc, exceptions.ValidationError):
@@ -87,8 +87,9 @@ def rest_exception_handler(exc: Exception, context: dict[str, Any]) -> Response 
     response = Response(error_body(code, str(text), fields), status=exc.status_code)
     if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
         response["WWW-Authenticate"] = 'Bearer realm="api"'
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        response["Retry-After"] = str(int(exc.wait))
+    wait = getattr(exc, "wait", None)
+    if isinstance(exc, exceptions.Throttled) and wait is not None:
+        response["Retry-After"] = str(int(wait))
     return response
 
 

@@ -25,5 +25,6 @@ class StrictOrderingFilter(OrderingFilter):
                         ]
                     }
                 )
-            return requested
-        return self.get_default_ordering(view)
+            return [*requested, "pk"]  # pk last: pages stay stable when the requested keys tie
+        default = self.get_default_ordering(view)
+        return [*default, "pk"] if default else default

@@ -12,18 +12,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import IntegrityError
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
-from rest_framework.parsers import JSONParser
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing_project import clock
 from billing_project.api.authentication import BearerTokenAuthentication
+from billing_project.api.parsers import DecimalJSONParser
 from billing_project.digit.envelope import (
     RequestInfo,
     RequestInfoError,
@@ -32,6 +32,7 @@ from billing_project.digit.envelope import (
     parse_request_info,
     response_info,
 )
+from billing_project.digit.renderers import DigitJSONRenderer
 from billing_project.errors import DomainError, ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -89,10 +90,17 @@ def digit_exception_handler(exc: Exception, context: dict[str, Any]) -> Response
         errors = [error_entry(e.code, e.message, None, e.params) for e in exc.errors]
         return Response(errors_body(errors), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DomainError):
-        http = exc.http_status if exc.http_status in (401, 403, 404, 409) else status.HTTP_400_BAD_REQUEST
-        if http == 404:
-            http = status.HTTP_400_BAD_REQUEST  # the reference answers "not found" as a 400 too
+        # The reference answers every business refusal with 400; only identity failures differ.
+        http = exc.http_status if exc.http_status in (401, 403) else status.HTTP_400_BAD_REQUEST
         return Response(errors_body([error_entry(exc.code, exc.message, None, exc.params)]), status=http)
+    if isinstance(exc, IntegrityError):
+        logger.info("integrity error answered as a conflict: %s", exc)
+        return Response(
+            errors_body(
+                [error_entry("CONFLICT", "The request conflicts with existing data (a uniqueness rule refused it).")]
+            ),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):
@@ -129,10 +137,10 @@ class DigitAPIView(APIView):
     """POST-only view answering in the DIGIT envelope."""
 
     http_method_names = ["post", "options"]
-    parser_classes = [JSONParser]
-    renderer_classes = [JSONRenderer]
+    parser_classes = [DecimalJSONParser]
+    renderer_classes = [DigitJSONRenderer]
     authentication_classes = [RequestInfoTokenAuthentication, BearerTokenAuthentication]
-    success_status = status.HTTP_200_OK
+    success_status: int = status.HTTP_200_OK
     response_info_key = "ResponseInfo"
 
     def get_exception_handler(self):  # type: ignore[no-untyped-def]

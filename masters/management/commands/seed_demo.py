@@ -23,7 +23,7 @@ class Command(BaseCommand):
             raise CommandError("seed_demo creates known passwords and is refused when DJANGO_ENV=production")
         files = sorted(SEED_DIR.rglob("*.json"))
         report = mdms_load(documents=[(str(path.relative_to(SEED_DIR)), path.read_bytes()) for path in files])
-        self.stdout.write(f"master data: {report.summary()}")
+        self.stdout.write("master data: " + report.lines()[-1])
         tenant_ensure(code=DEMO_CITY, name="Amritsar")
         superuser_ensure(username="admin", password="admin", tenant_code="pb")
         _, token = api_client_upsert(username="demo-module", tenant_code=DEMO_CITY, roles=["SYSTEM", "EMPLOYEE"])

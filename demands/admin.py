@@ -1,0 +1,173 @@
+"""Admin for demands: read-only records (writes go through the services), cancel action, consumer dues.
+
+Staff who are not superusers see the demands of the tenants they reach.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+
+from billing_project import clock
+from billing_project.errors import DomainError
+from billing_project.money import money_sum
+from demands.models import ConsumerAccount, Demand, DemandDetail, DemandHistory, DemandStatus
+from demands.selectors import consumer_dues
+from demands.services import demand_cancel
+from masters.access import caller_for
+
+if TYPE_CHECKING:
+    ModelAdmin = admin.ModelAdmin[Any]
+    TabularInline = admin.TabularInline[Any, Any]
+else:
+    ModelAdmin = admin.ModelAdmin
+    TabularInline = admin.TabularInline
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def _scoped(queryset: QuerySet[Any], request: HttpRequest, field: str = "tenant__code") -> QuerySet[Any]:
+    return queryset.filter(caller_for(request.user).tenant_q(field))
+
+
+class DemandDetailInline(ReadOnlyMixin, TabularInline):
+    model = DemandDetail
+    fields = ("tax_head_code", "tax_amount", "collection_amount", "additional_details", "modified_by", "modified_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+class DemandHistoryInline(ReadOnlyMixin, TabularInline):
+    model = DemandHistory
+    fields = ("revision", "action", "changed_by", "changed_at", "status", "is_payment_completed", "payer_id")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["id"]
+
+
+@admin.register(Demand)
+class DemandAdmin(ReadOnlyMixin, ModelAdmin):
+    list_display = [
+        "consumer_code",
+        "business_service",
+        "tenant",
+        "tax_period_from",
+        "tax_period_to",
+        "status",
+        "is_payment_completed",
+        "payer",
+        "modified_at",
+    ]
+    list_filter = ["status", "business_service", "tenant", "is_payment_completed"]
+    search_fields = ["consumer_code", "=id", "payer__name", "=payer__mobile_number"]
+    date_hierarchy = "tax_period_from"
+    list_select_related = ["tenant", "payer"]
+    readonly_fields = (
+        "id",
+        "account_link",
+        "tenant",
+        "business_service",
+        "consumer_code",
+        "consumer_type",
+        "payer",
+        "tax_period_from",
+        "tax_period_to",
+        "bill_expiry_time",
+        "fixed_bill_expiry_date",
+        "minimum_amount_payable",
+        "additional_details",
+        "is_payment_completed",
+        "status",
+        "created_by",
+        "created_at",
+        "modified_by",
+        "modified_at",
+    )
+    fields = readonly_fields
+    inlines = [DemandDetailInline, DemandHistoryInline]
+    actions = ["cancel_demands"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return _scoped(super().get_queryset(request), request)
+
+    @admin.display(description="consumer account")
+    def account_link(self, obj: Demand) -> str:
+        url = reverse("admin:demands_consumeraccount_dues", args=[obj.account_id])
+        return format_html('<a href="{}">{} — all demands and dues</a>', url, obj.consumer_code)
+
+    @admin.action(description="Cancel selected demands")
+    def cancel_demands(self, request: HttpRequest, queryset: QuerySet[Demand]) -> None:
+        caller, at = caller_for(request.user), clock.now()
+        done = 0
+        for demand in queryset.filter(status=DemandStatus.ACTIVE):
+            try:
+                demand_cancel(caller=caller, demand_id=demand.pk, at=at)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{demand.consumer_code}: {exc.code}: {exc.message}", messages.ERROR)
+        if done:
+            self.message_user(request, f"Cancelled {done} demand(s).", messages.SUCCESS)
+
+
+@admin.register(ConsumerAccount)
+class ConsumerAccountAdmin(ReadOnlyMixin, ModelAdmin):
+    list_display = ["consumer_code", "business_service", "tenant", "revision", "updated_at", "dues_link"]
+    list_filter = ["business_service", "tenant"]
+    search_fields = ["consumer_code"]
+    list_select_related = ["tenant"]
+    readonly_fields = [
+        "tenant",
+        "business_service",
+        "consumer_code",
+        "revision",
+        "created_at",
+        "updated_at",
+        "dues_link",
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return _scoped(super().get_queryset(request), request)
+
+    @admin.display(description="dues")
+    def dues_link(self, obj: ConsumerAccount) -> str:
+        return format_html(
+            '<a href="{}">demands and dues</a>', reverse("admin:demands_consumeraccount_dues", args=[obj.pk])
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path("<int:pk>/dues/", self.admin_site.admin_view(self.dues_view), name="demands_consumeraccount_dues"),
+            *super().get_urls(),
+        ]
+
+    def dues_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        account = get_object_or_404(self.get_queryset(request), pk=pk)
+        periods = consumer_dues(account)
+        open_periods = [p for p in periods if p.demand.status == DemandStatus.ACTIVE]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Demands of {account.business_service}/{account.consumer_code} ({account.tenant.code})",
+            "account": account,
+            "periods": periods,
+            "total_due": money_sum(p.due for p in open_periods),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/demands/consumer_dues.html", context)
