@@ -7,10 +7,9 @@ from typing import Any
 
 from rest_framework import serializers
 
-from billing_project.fields import MoneySerializerField
-
 from billing_project.digit.serializers import CaseInsensitiveKeysMixin, DigitCharField
 from billing_project.digit.timeconv import duration_to_ms, from_epoch_ms, ms_to_duration, to_epoch_ms
+from billing_project.fields import MoneySerializerField
 from billing_project.money import ZERO
 from demands.models import Demand, DemandDetail
 from demands.services import DemandInput, DetailInput, PayerInput

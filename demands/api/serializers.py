@@ -8,7 +8,6 @@ from typing import Any
 from rest_framework import serializers
 
 from billing_project.fields import MoneySerializerField
-
 from billing_project.money import ZERO, money_sum
 from demands.models import Demand, DemandDetail, DemandDetailHistory, DemandHistory
 from demands.selectors import HistoryEntry
