@@ -90,7 +90,7 @@ def demand_search(*, caller: Caller, criteria: DemandCriteria) -> QuerySet[Deman
         queryset = queryset.filter(tax_period_from__gte=criteria.period_from)
     if criteria.period_to is not None:
         queryset = queryset.filter(tax_period_to__lte=criteria.period_to)
-    return queryset.order_by("tax_period_from", "consumer_code", "pk")
+    return queryset.order_by("tax_period_from", "consumer_code", "tenant__code", "pk")
 
 
 def demand_get(*, caller: Caller, demand_id: uuid.UUID | str) -> Demand:

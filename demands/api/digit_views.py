@@ -123,4 +123,5 @@ class DemandSearchView(DigitAPIView):
             ),
         )
         demands = demand_search(caller=caller_for(request.user), criteria=criteria)
-        return self.envelope(request, {"Demands": [demand_json(d) for d in demands]})
+        # The reference's DemandResponse (shared by create, update and search) carries a legacy null receipt.
+        return self.envelope(request, {"Demands": [demand_json(d) for d in demands], "CollectedReceipt": None})

@@ -27,10 +27,6 @@ def advance_carry_forward(
 ) -> None:
     """Move unused advance of the consumer's older ACTIVE demands onto ``new_demand`` (inside the caller's
     transaction, with the consumer account locked)."""
-    heads = {h.code: h for h in tax_heads_for(new_demand.tenant.code, service=service.code)}
-    advance_heads = {code for code, head in heads.items() if head.category == TaxHeadCategory.ADVANCE_COLLECTION}
-    if not advance_heads:
-        raise DomainError("NO TAXHEAD FOUND", f"No Advance taxHead found for businessService: {service.code}")
     with transaction.atomic(savepoint=False):
         demands = list(
             Demand.objects.select_for_update(of=("self",))
@@ -38,6 +34,12 @@ def advance_carry_forward(
             .select_related("tenant")
             .order_by("tax_period_from", "created_at", "pk")
         )
+        if all(d.pk == new_demand.pk for d in demands):
+            return  # reference §7.1 step 5a: without an existing demand the new one is created as it is
+        heads = {h.code: h for h in tax_heads_for(new_demand.tenant.code, service=service.code)}
+        advance_heads = {code for code, head in heads.items() if head.category == TaxHeadCategory.ADVANCE_COLLECTION}
+        if not advance_heads:
+            raise DomainError("NO TAXHEAD FOUND", f"No Advance taxHead found for businessService: {service.code}")
         details = list(
             DemandDetail.objects.select_for_update(of=("self",))
             .filter(demand__in=demands)

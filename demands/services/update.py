@@ -17,8 +17,8 @@ from demands.domain.rules import AmountLine
 from demands.models import Demand, DemandDetail, DemandStatus, HistoryAction
 from demands.selectors import demands_with_details, visible_demands
 from demands.services.accounts import consumer_accounts_bump, consumer_accounts_lock
-from demands.services.create import ONE_ACTIVE_PER_PERIOD, WRITER_ROLES, demand_create
-from demands.services.inputs import DemandInput
+from demands.services.create import ONE_ACTIVE_PER_PERIOD, WRITER_ROLES, create_rows, create_validate
+from demands.services.inputs import DemandInput, PayerInput
 from demands.services.payers import resolve_payers
 from demands.services.validation import (
     DemandErrors,
@@ -86,21 +86,28 @@ def demand_update(*, caller: Caller, demands: Sequence[DemandInput], at: dt.date
     check_status(existing_inputs, errors)
     known_payers = check_payers(existing_inputs, errors)
     errors.raise_if_any()
+    # Demands without id are created (reference §7.2 step 3) in the same transaction: all or nothing, and
+    # each consumer's revision moves once for the whole call.
+    plan = create_validate(caller=caller, demands=new_inputs) if new_inputs else None
 
     try:
         with transaction.atomic(durable=True):
-            accounts = consumer_accounts_lock((d.account_key for d in existing_inputs), at=at)
+            accounts = consumer_accounts_lock((d.account_key for d in demands), at=at)
             locked = {d.pk: d for d in Demand.objects.select_for_update(of=("self",)).filter(pk__in=list(stored))}
             payers = resolve_payers(existing_inputs, known_payers)
+            consumer_accounts_bump({accounts[d.account_key] for d in demands}, at=at)
             rows, written = _apply(existing_inputs, locked, payers, caller.username, at)
             _reject_period_clashes(rows)
-            consumer_accounts_bump({accounts[d.account_key] for d in existing_inputs}, at=at)
             history_append(rows, written, accounts=accounts, action=_action(rows), actor=caller.username, at=at)
+            created = (
+                create_rows(caller=caller, demands=new_inputs, plan=plan, accounts=accounts, at=at)
+                if plan is not None
+                else []
+            )
     except IntegrityError as exc:
         if not is_unique_violation(exc, Demand, ONE_ACTIVE_PER_PERIOD):
             raise
-        raise duplicate_message(d.consumer_code for d in existing_inputs) from exc
-    created = demand_create(caller=caller, demands=new_inputs, at=at) if new_inputs else []
+        raise duplicate_message(d.consumer_code for d in demands) from exc
     ids = [d.pk for d in rows] + [d.pk for d in created]
     return list(demands_with_details().filter(pk__in=ids).order_by("tax_period_from", "consumer_code"))
 
@@ -121,7 +128,7 @@ def demand_cancel(*, caller: Caller, demand_id: uuid.UUID, at: dt.datetime) -> D
         tax_period_from=demand.tax_period_from,
         tax_period_to=demand.tax_period_to,
         details=(),
-        payer=None,
+        payer=PayerInput(uuid=demand.payer_id) if demand.payer_id is not None else None,  # cancelling keeps the payer
         bill_expiry_time=demand.bill_expiry_time,
         fixed_bill_expiry_date=demand.fixed_bill_expiry_date,
         minimum_amount_payable=demand.minimum_amount_payable,

@@ -144,12 +144,7 @@ def check_payers(demands: Sequence[DemandInput], errors: DemandErrors) -> dict[u
         )
     for demand in demands:
         ref = demand.payer
-        if (
-            ref is not None
-            and ref.uuid is None
-            and not payer_has_identity(ref)
-            and (ref.name or ref.mobile_number)
-        ):
+        if ref is not None and ref.uuid is None and not payer_has_identity(ref) and (ref.name or ref.mobile_number):
             errors.add(
                 "EG_BS_PAYER_INCOMPLETE",
                 "A payer without uuid needs both name and mobileNumber to be matched or registered",
