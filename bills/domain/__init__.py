@@ -1,0 +1,1 @@
+"""Pure bill logic: aggregation of demands into bill details and account lines, and expiry dates."""

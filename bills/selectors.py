@@ -1,0 +1,132 @@
+"""Reads of bills: the DIGIT search (latest bill per consumer code), the REST listing, effective status."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from django.db.models import F, Prefetch, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
+
+from billing_project.errors import DomainError
+from bills.models import Bill, BillAccountDetail, BillDetail, BillingRun, BillStatus
+from masters.access import STAFF_ROLES, Caller, resolve_search_tenant
+from masters.models import Role
+
+READ_ROLES = (*STAFF_ROLES, Role.SYSTEM)
+
+
+def bills_with_details() -> QuerySet[Bill]:
+    """Bills with tenant, account, payer, details and account lines loaded (no N+1 when serialising)."""
+    return Bill.objects.select_related("tenant", "account", "payer").prefetch_related(
+        Prefetch(
+            "details",
+            queryset=BillDetail.objects.order_by("from_period", "pk").prefetch_related(
+                Prefetch("account_details", queryset=BillAccountDetail.objects.order_by("order", "tax_head_code", "pk"))
+            ),
+        )
+    )
+
+
+def effective_status(bill: Bill, now: dt.datetime) -> str:
+    """What a reader should see: an ACTIVE bill that is past its expiry or behind its account is EXPIRED."""
+    if bill.status == BillStatus.ACTIVE and (bill.expiry_date < now or bill.revision != bill.account.revision):
+        return BillStatus.EXPIRED
+    return bill.status
+
+
+def visible_bills(caller: Caller) -> QuerySet[Bill]:
+    """Bills the caller may read: staff and system clients of the bill's tenant; a citizen their own."""
+    queryset = bills_with_details()
+    if caller.is_superuser:
+        return queryset
+    own = Q(account__demands__payer__user_id=caller.user_id) if caller.user_id is not None else Q(pk__in=[])
+    own_ids = Bill.objects.filter(own).values("pk")
+    return queryset.filter(caller.tenant_q("tenant__code", roles=READ_ROLES) | Q(pk__in=own_ids))
+
+
+@dataclass(frozen=True)
+class BillSearchCriteria:
+    """The reference's BillSearchCriteria (§6.1)."""
+
+    tenant_id: str | None
+    bill_ids: tuple[str, ...] = ()
+    consumer_codes: tuple[str, ...] = ()
+    service: str | None = None
+    bill_number: str | None = None
+    mobile_number: str | None = None
+    email: str | None = None
+    status: str | None = None
+    from_period: dt.datetime | None = None
+    to_period: dt.datetime | None = None
+    retrieve_oldest: bool = False
+    order_by: bool = False
+
+
+def bill_search(*, caller: Caller, criteria: BillSearchCriteria) -> list[Bill]:
+    """Reference §7.5: per consumer code, the latest matching bill (or the earliest non-cancelled one)."""
+    if not criteria.tenant_id:
+        raise DomainError("NotNull.billSearchCriteria.tenantId", "tenantId is mandatory")
+    if not (criteria.bill_ids or criteria.consumer_codes or criteria.mobile_number or criteria.email):
+        raise DomainError(
+            "EGBS_MANDATORY_FIELDS_ERROR",
+            "BILL_SEARCH_MANDATORY_FIELDS_MISSING Any one of the fields additional to tenantId is mandatory like "
+            "consumerCode,billId, mobileNumber or email",
+        )
+    if criteria.consumer_codes and not criteria.service:
+        raise DomainError(
+            "BILL_SEARCH_CONSUMERCODE_BUSINESSSERVICE",
+            " the consumerCode & Service values should be given together or mobilenumber/email can be given ",
+        )
+    queryset = visible_bills(caller).filter(resolve_search_tenant(caller, criteria.tenant_id))
+    if criteria.bill_ids:
+        ids = []
+        for raw in criteria.bill_ids:
+            try:
+                ids.append(uuid.UUID(raw))
+            except ValueError:
+                continue
+        queryset = queryset.filter(pk__in=ids)
+    if criteria.retrieve_oldest:
+        queryset = queryset.exclude(status=BillStatus.CANCELLED)
+    elif criteria.status:
+        queryset = queryset.filter(status=criteria.status)
+    if criteria.email:
+        queryset = queryset.filter(payer_email__iexact=criteria.email)
+    if criteria.mobile_number:
+        queryset = queryset.filter(mobile_number=criteria.mobile_number)
+    if criteria.service:
+        queryset = queryset.filter(business_service=criteria.service)
+    if criteria.bill_number:
+        queryset = queryset.filter(bill_number=criteria.bill_number)
+    if criteria.consumer_codes:
+        queryset = queryset.filter(consumer_code__in=criteria.consumer_codes)
+    if criteria.from_period is not None:
+        queryset = queryset.filter(details__from_period=criteria.from_period)
+    if criteria.to_period is not None:
+        queryset = queryset.filter(details__to_period=criteria.to_period)
+    ranked = (
+        queryset.order_by()
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("tenant_id"), F("consumer_code")],
+                order_by=[
+                    F("created_at").asc() if criteria.retrieve_oldest else F("created_at").desc(),
+                    F("bill_number").desc(),
+                ],
+            )
+        )
+        .values("pk", "rank")
+    )
+    chosen = [row["pk"] for row in ranked if row["rank"] == 1]
+    order = ["consumer_code", "tenant__code"] if criteria.order_by else ["consumer_code", "tenant__code"]
+    return list(bills_with_details().filter(pk__in=chosen).order_by(*order))
+
+
+def billing_runs_visible(caller: Caller) -> QuerySet[BillingRun]:
+    queryset = BillingRun.objects.select_related("tenant")
+    if caller.is_superuser:
+        return queryset
+    return queryset.filter(caller.tenant_q("tenant__code", roles=READ_ROLES))
