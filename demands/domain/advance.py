@@ -20,6 +20,7 @@ from decimal import Decimal
 from billing_project.money import ZERO, money_sum, to_money
 
 from .apportion import ApportionError, Bucket, Period, check_unique_keys, exact_money, run_apportion
+from .rules import AmountLine, amount_rule_violation
 
 EG_DEMAND_DEATIL_INVALID = "EG_DEMAND_DEATIL_INVALID"
 APPORTION_INTERNAL = "APPORTION_INTERNAL"
@@ -47,18 +48,9 @@ class DemandLine:
         collection = exact_money(self.collection_amount, f"collection amount of line {self.key}")
         object.__setattr__(self, "tax_amount", tax)
         object.__setattr__(self, "collection_amount", collection)
-        if tax >= ZERO and not ZERO <= collection <= tax:
-            raise ApportionError(
-                EG_DEMAND_DEATIL_INVALID,
-                f"collection amount : {collection}, cannot not be greater than taxAmount or Negative in case "
-                f"of positive tax : {tax}",
-            )
-        if tax < ZERO and not tax <= collection <= ZERO:
-            raise ApportionError(
-                EG_DEMAND_DEATIL_INVALID,
-                f"collection amount : {collection}, should be between tax amount : {tax} and 'ZERO' in case "
-                f"of negative Tax",
-            )
+        violation = amount_rule_violation(AmountLine(tax, collection))
+        if violation is not None:
+            raise ApportionError(EG_DEMAND_DEATIL_INVALID, violation)
 
     @property
     def due(self) -> Decimal:
