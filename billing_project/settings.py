@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "billing_project.apps.KernelConfig",
     "masters",
     "demands",
     "amendments",
@@ -59,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "billing_project.idempotency.IdempotencyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -188,6 +190,8 @@ BILL_NUMBER_FORMAT = env.str("BILL_NUMBER_FORMAT", default="BILLNO-{module}-[SEQ
 TENANT_LEVEL_BILL_NUMBERING = env.bool("TENANT_LEVEL_BILL_NUMBERING", default=False)
 STATE_LEVEL_ROLE_EXCLUDED = env.list("STATE_LEVEL_ROLE_EXCLUDED", default=["BPAREG_DOC_VERIFIER", "BPAREG_APPROVER"])
 DEMAND_REFRESH_TIMEOUT_SECONDS = env.float("DEMAND_REFRESH_TIMEOUT_SECONDS", default=10.0)
+# How long an Idempotency-Key and its stored answer are kept (at least 24 hours).
+IDEMPOTENCY_KEY_TTL_SECONDS = max(env.int("IDEMPOTENCY_KEY_TTL_SECONDS", default=86_400), 86_400)
 
 # --- Security (production) ------------------------------------------------------------------
 if PRODUCTION:

@@ -1,0 +1,34 @@
+"""Rows the kernel keeps: idempotency keys of POST requests."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class IdempotencyStatus(models.TextChoices):
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+
+
+class IdempotencyKey(models.Model):
+    """One client's ``Idempotency-Key`` and the answer it got, kept at least ``IDEMPOTENCY_KEY_TTL``."""
+
+    owner = models.CharField(max_length=64, help_text="SHA-256 of the caller's credentials")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=512)
+    status = models.CharField(max_length=16, choices=IdempotencyStatus.choices, default=IdempotencyStatus.IN_PROGRESS)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_content_type = models.CharField(max_length=128, blank=True)
+    response_body = models.BinaryField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="kernel_idempotencykey_unique")]
+        indexes = [models.Index(fields=["created_at"], name="kernel_idem_by_created")]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.method} {self.path} {self.status}"
