@@ -121,8 +121,8 @@ def bill_search(*, caller: Caller, criteria: BillSearchCriteria) -> list[Bill]:
         .values("pk", "rank")
     )
     chosen = [row["pk"] for row in ranked if row["rank"] == 1]
-    order = ["consumer_code", "tenant__code"] if criteria.order_by else ["consumer_code", "tenant__code"]
-    return list(bills_with_details().filter(pk__in=chosen).order_by(*order))
+    # ``orderBy`` asks for consumer-code order; the answer is always in that order, so results are stable.
+    return list(bills_with_details().filter(pk__in=chosen).order_by("consumer_code", "tenant__code"))
 
 
 def billing_runs_visible(caller: Caller) -> QuerySet[BillingRun]:
