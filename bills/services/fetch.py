@@ -102,14 +102,12 @@ def _accounts(caller: Caller, criteria: FetchCriteria) -> QuerySet[ConsumerAccou
             bill_q &= Q(payer_email__iexact=criteria.email)
         wanted |= Q(pk__in=Bill.objects.filter(bill_q, status=BillStatus.ACTIVE).values("account_id"))
     accounts = accounts.filter(wanted)
+    own = Q(pk__in=Demand.objects.filter(payer__user_id=caller.user_id or 0).values("account_id"))
     if not caller.is_superuser and not caller.tenants_with(FETCH_ROLES):
         # A citizen fetches only the bills of consumers whose demands they owe.
-        accounts = accounts.filter(pk__in=Demand.objects.filter(payer__user_id=caller.user_id).values("account_id"))
+        accounts = accounts.filter(own)
     else:
-        accounts = accounts.filter(
-            Q(caller.tenant_q("tenant__code", roles=FETCH_ROLES))
-            | Q(pk__in=Demand.objects.filter(payer__user_id=caller.user_id).values("account_id"))
-        )
+        accounts = accounts.filter(Q(caller.tenant_q("tenant__code", roles=FETCH_ROLES)) | own)
     return accounts.order_by("tenant__code", "business_service", "consumer_code")
 
 
