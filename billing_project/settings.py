@@ -165,6 +165,8 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "masters.models.Role",
         "DemandStatusEnum": "demands.models.DemandStatus",
         "HistoryActionEnum": "demands.models.HistoryAction",
+        "BillStatusEnum": "bills.models.BillStatus",
+        "BillingRunStatusEnum": "bills.models.RunStatus",
     },
 }
 

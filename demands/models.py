@@ -110,13 +110,14 @@ class DemandDetail(models.Model):
     tax_amount = MoneyField()
     collection_amount = MoneyField(default=0)
     additional_details = models.JSONField(null=True, blank=True)
+    position = models.PositiveIntegerField(default=0, help_text="Order of the line within its demand, as sent.")
     created_by = models.CharField(max_length=150)
     created_at = models.DateTimeField()
     modified_by = models.CharField(max_length=150)
     modified_at = models.DateTimeField()
 
     class Meta:
-        ordering = ["demand_id", "created_at", "tax_head_code"]
+        ordering = ["demand_id", "position", "created_at"]
         constraints = [
             # The amount rule (reference §4.2, relaxed per DECISIONS): collections never exceed the tax, nor flip sign.
             models.CheckConstraint(

@@ -19,7 +19,7 @@ from masters.selectors import payers_for
 def demands_with_details() -> QuerySet[Demand]:
     """Demands with tenant, payer and ordered detail lines loaded (no N+1 when serialising)."""
     return Demand.objects.select_related("tenant", "payer", "payer__tenant").prefetch_related(
-        Prefetch("details", queryset=DemandDetail.objects.order_by("created_at", "tax_head_code", "pk"))
+        Prefetch("details", queryset=DemandDetail.objects.order_by("position", "created_at", "pk"))
     )
 
 

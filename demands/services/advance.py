@@ -43,7 +43,7 @@ def advance_carry_forward(
         details = list(
             DemandDetail.objects.select_for_update(of=("self",))
             .filter(demand__in=demands)
-            .order_by("demand_id", "created_at", "pk")
+            .order_by("demand_id", "position", "created_at", "pk")
         )
         by_demand: dict[str, list[DemandDetail]] = {}
         for line in details:

@@ -142,12 +142,13 @@ def create_rows(
                     tax_amount=to_money(line.tax_amount),
                     collection_amount=to_money(line.collection_amount or ZERO),
                     additional_details=line.additional_details,
+                    position=position,
                     created_by=caller.username,
                     created_at=at,
                     modified_by=caller.username,
                     modified_at=at,
                 )
-                for line in data.details
+                for position, line in enumerate(data.details)
             )
         Demand.objects.bulk_create(rows)
         DemandDetail.objects.bulk_create(lines)

@@ -214,6 +214,7 @@ def _apply(
                     tax_amount=to_money(item.tax_amount),
                     collection_amount=ZERO,
                     additional_details=item.additional_details,
+                    position=max((x.position for x in existing.values()), default=-1) + 1,
                     created_by=actor,
                     created_at=at,
                     modified_by=actor,

@@ -144,11 +144,11 @@ def test_create_writes_demand_details_history_and_bumps_the_account_once(employe
         (row.pk, "PT_TAX", Decimal("1000.00"), Decimal("0.00"), {"note": "base"}, "emp-asr", AT, "emp-asr", AT),
         (row.pk, "PT_TIME_REBATE", Decimal("-50.00"), Decimal("0.00"), None, "emp-asr", AT, "emp-asr", AT),
     ]
-    # The returned demand carries its lines (ordered by head code: all were created at the same instant).
-    assert [(d.tax_head_code, d.tax_amount, d.collection_amount) for d in demand.details.all()] == [
-        ("PT_FIRE_CESS", Decimal("100.50"), Decimal("40.25")),
-        ("PT_TAX", Decimal("1000.00"), Decimal("0.00")),
-        ("PT_TIME_REBATE", Decimal("-50.00"), Decimal("0.00")),
+    # The returned demand carries its lines in the order they were sent.
+    assert [(d.tax_head_code, d.tax_amount, d.collection_amount, d.position) for d in demand.details.all()] == [
+        ("PT_TAX", Decimal("1000.00"), Decimal("0.00"), 0),
+        ("PT_TIME_REBATE", Decimal("-50.00"), Decimal("0.00"), 1),
+        ("PT_FIRE_CESS", Decimal("100.50"), Decimal("40.25"), 2),
     ]
 
     [history] = DemandHistory.objects.all()
