@@ -190,6 +190,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # --- Billing behaviour (reference §10) ------------------------------------------------------
 BILL_NUMBER_FORMAT = env.str("BILL_NUMBER_FORMAT", default="BILLNO-{module}-[SEQ_egbs_billnumber{tenantid}]")
 TENANT_LEVEL_BILL_NUMBERING = env.bool("TENANT_LEVEL_BILL_NUMBERING", default=False)
+RECEIPT_NUMBER_FORMAT = env.str(
+    "RECEIPT_NUMBER_FORMAT", default="{module}/[city]/[fy:yyyy-yy]/[SEQ_egcl_receipt_{module}_[tenant_id]]"
+)
 STATE_LEVEL_ROLE_EXCLUDED = env.list("STATE_LEVEL_ROLE_EXCLUDED", default=["BPAREG_DOC_VERIFIER", "BPAREG_APPROVER"])
 DEMAND_REFRESH_TIMEOUT_SECONDS = env.float("DEMAND_REFRESH_TIMEOUT_SECONDS", default=10.0)
 # How long an Idempotency-Key and its stored answer are kept (at least 24 hours).

@@ -7,6 +7,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from billing_project.health import healthz
+from bills.views import bill_print
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -15,8 +16,11 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/v1/", include("masters.api.urls")),
     path("api/v1/", include("demands.api.urls")),
+    path("api/v1/", include("bills.api.urls")),
     path("billing-service/", include("masters.api.digit_urls")),
     path("billing-service/", include("demands.api.digit_urls")),
+    path("billing-service/", include("bills.api.digit_urls")),
+    path("bills/<uuid:bill_id>/print/", bill_print, name="bill-print"),
 ]
 
 handler400 = "billing_project.api.exceptions.json_bad_request"

@@ -28,7 +28,7 @@ class Bill(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="bills")
     business_service = models.CharField(max_length=64)
     consumer_code = models.CharField(max_length=250)
-    bill_number = models.CharField(max_length=256, unique=True)
+    bill_number = models.CharField(max_length=256)
     bill_date = models.DateTimeField()
     status = models.CharField(max_length=16, choices=BillStatus.choices, default=BillStatus.ACTIVE)
     revision = models.BigIntegerField(help_text="The consumer account revision the bill was built from.")
@@ -54,6 +54,8 @@ class Bill(models.Model):
                 fields=["account"], condition=Q(status="ACTIVE"), name="bills_bill_one_active_per_account"
             ),
             models.CheckConstraint(condition=Q(total_amount__gte=0), name="bills_bill_total_not_negative"),
+            # Per tenant: with city-level numbering two cities both have BILLNO-PT-000001.
+            models.UniqueConstraint(fields=["tenant", "bill_number"], name="bills_bill_unique_number"),
         ]
         indexes = [
             models.Index(

@@ -68,7 +68,8 @@ class Caller:
     def tenant_q(self, field: str = "tenant__code", roles: Iterable[str] | None = None) -> Q:
         """Q matching the rows of the tenants the caller reaches (with ``roles`` when given)."""
         if self.is_superuser:
-            return Q()
+            # Always true, and safe to OR with another Q (an empty ``Q()`` would vanish from ``Q() | other``).
+            return ~Q(pk__in=[])
         query = Q(pk__in=[])
         for tenant in self.tenants_with(None if roles is None else {*map(str, roles), Role.SUPERUSER}):
             query |= Q(**{field: tenant})

@@ -97,7 +97,13 @@ def bill_cancel(
         return CancelOutcome(count=0, bill=None)
     with transaction.atomic(durable=True):
         consumer_accounts_lock([(tenant_id, business_service, codes[0])], at=at)
-        latest = Bill.objects.select_for_update(of=("self",)).filter(account=account).order_by("-created_at").first()
+        # "Latest" as the bill search ranks it (created_at, then bill number), so both agree on ties.
+        latest = (
+            Bill.objects.select_for_update(of=("self",))
+            .filter(account=account)
+            .order_by("-created_at", "-bill_number")
+            .first()
+        )
         if latest is None:
             return CancelOutcome(count=0, bill=None)
         if latest.status in (BillStatus.PAID, BillStatus.PARTIALLY_PAID):

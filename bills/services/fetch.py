@@ -102,12 +102,20 @@ def _accounts(caller: Caller, criteria: FetchCriteria) -> QuerySet[ConsumerAccou
             bill_q &= Q(payer_email__iexact=criteria.email)
         wanted |= Q(pk__in=Bill.objects.filter(bill_q, status=BillStatus.ACTIVE).values("account_id"))
     accounts = accounts.filter(wanted)
-    own = Q(pk__in=Demand.objects.filter(payer__user_id=caller.user_id or 0).values("account_id"))
-    if not caller.is_superuser and not caller.tenants_with(FETCH_ROLES):
+    # The consumers whose demands the caller owes. A caller without a login owes nothing: filtering on
+    # ``payer__user_id=None`` would match every payer-less demand.
+    own = (
+        Q(pk__in=Demand.objects.filter(payer__user_id=caller.user_id).values("account_id"))
+        if caller.user_id is not None
+        else Q(pk__in=[])
+    )
+    if caller.is_superuser:
+        pass  # every tenant (an empty Q OR-ed with ``own`` would collapse to ``own``)
+    elif not caller.tenants_with(FETCH_ROLES):
         # A citizen fetches only the bills of consumers whose demands they owe.
         accounts = accounts.filter(own)
     else:
-        accounts = accounts.filter(Q(caller.tenant_q("tenant__code", roles=FETCH_ROLES)) | own)
+        accounts = accounts.filter(caller.tenant_q("tenant__code", roles=FETCH_ROLES) | own)
     return accounts.order_by("tenant__code", "business_service", "consumer_code")
 
 
@@ -134,18 +142,16 @@ def bill_fetch(*, caller: Caller, criteria: FetchCriteria, at: dt.datetime | Non
         with transaction.atomic(durable=True):
             locked = consumer_accounts_lock(keys, at=now)
             result = bills_generate(
-                accounts=[locked[k] for k in keys],
-                at=at or clock.now(),
-                actor=caller.username,
-                zone=clock.billing_zone(),
+                accounts=[locked[k] for k in keys], at=now, actor=caller.username, zone=clock.billing_zone()
             )
+            if result.failed:
+                # Raised inside the transaction: the stale bills expired above are rolled back with it, so a
+                # failed fetch writes nothing (DESIGN rule 10).
+                raise next(iter(result.failed.values()))
     except IntegrityError as exc:  # pragma: no cover - the account lock makes this unreachable; kept as a guard
         if is_unique_violation(exc, Bill, "bills_bill_one_active_per_account"):
             raise DomainError("EG_BS_BILL_CONFLICT", "A concurrent request generated this bill; fetch again") from exc
         raise
-    if result.failed:
-        first = next(iter(result.failed.values()))
-        raise first
     ids = [bill.pk for bill in result.current.values()]
     return list(bills_with_details().filter(pk__in=ids).order_by("consumer_code", "tenant__code"))
 

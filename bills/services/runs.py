@@ -2,7 +2,13 @@
 
 Each chunk is one transaction that locks its consumer accounts, generates their bills set-based, records
 per-consumer errors and moves the run's cursor — so progress and bills commit together, and a run that is
-killed resumes after the last committed chunk without billing anyone twice. Memory is bounded by the chunk.
+killed resumes after the last committed chunk without billing anyone twice (and a consumer who already holds a
+current bill is skipped anyway). Memory is bounded by the chunk.
+
+- ``billing_run_create``: record a PENDING run.
+- ``billing_run_start``: create it and queue the Celery task ``bills.execute_billing_run`` after commit.
+- ``billing_run_advance``: one chunk, one transaction.
+- ``billing_run_execute``: advance to the end (or for ``max_chunks``); what the task and the command call.
 """
 
 from __future__ import annotations
@@ -11,22 +17,23 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from billing_project import clock
 from billing_project.errors import DomainError, NotFound
 from bills.models import BillingRun, BillingRunError, RunStatus
-from bills.services.generation import bills_generate
+from bills.services.generation import AccountRef, bills_generate_bulk
 from demands.models import ConsumerAccount
-from demands.services.accounts import consumer_accounts_lock
 from masters.access import Caller, require_role
 from masters.models import Role, Tenant
 from masters.selectors import business_services_for
 
 RUN_ROLES = (Role.BILLING_ADMIN, Role.EMPLOYEE, Role.SYSTEM)
 MAX_CHUNK = 5000
+DEFAULT_CHUNK_SIZE = 1000
 
 
-def _accounts(run: BillingRun):  # type: ignore[no-untyped-def]
+def _accounts(run: BillingRun) -> QuerySet[ConsumerAccount]:
     queryset = ConsumerAccount.objects.filter(tenant_id=run.tenant_id, business_service=run.business_service)
     if run.consumer_codes:
         queryset = queryset.filter(consumer_code__in=run.consumer_codes)
@@ -39,7 +46,7 @@ def billing_run_create(
     tenant_code: str,
     business_service: str,
     consumer_codes: Sequence[str] | None = None,
-    chunk_size: int = 500,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
     at: dt.datetime,
 ) -> BillingRun:
     """Record a PENDING run; ``billing_run_advance`` (or the Celery task) does the work."""
@@ -69,10 +76,45 @@ def billing_run_create(
     return run
 
 
+def billing_run_start(
+    *,
+    caller: Caller,
+    tenant_code: str,
+    business_service: str,
+    consumer_codes: Sequence[str] | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    at: dt.datetime,
+) -> BillingRun:
+    """Create a run and queue its Celery task once the run row is committed; returns the run as it is now.
+
+    With no broker configured the task runs in-process (``CELERY_TASK_ALWAYS_EAGER``), so the run returned
+    has already finished.
+    """
+    from bills.tasks import execute_billing_run  # the tasks module imports this one
+
+    run = billing_run_create(
+        caller=caller,
+        tenant_code=tenant_code,
+        business_service=business_service,
+        consumer_codes=consumer_codes,
+        chunk_size=chunk_size,
+        at=at,
+    )
+    execute_billing_run.delay(run_id=run.pk)  # after the durable transaction above: the worker finds the row
+    run.refresh_from_db()
+    return run
+
+
 def billing_run_advance(*, run_id: int, actor: str = "billing-run") -> bool:
-    """Process the next chunk of a run. Returns True when the run is finished (or was already)."""
+    """Process the next chunk of a run. Returns True when the run is finished (or was already).
+
+    One durable transaction: lock the run row, take the next ``chunk_size`` accounts after the cursor (keyset
+    on the account id, so every chunk costs the same), lock them in the global account lock order, generate
+    their bills, record per-consumer errors, and move the cursor and counters. A chunk that fails rolls back
+    whole — bills and cursor together — so the next attempt redoes exactly that chunk.
+    """
     with transaction.atomic(durable=True):
-        run = BillingRun.objects.select_for_update().select_related("tenant").filter(pk=run_id).first()
+        run = BillingRun.objects.select_for_update(of=("self",)).select_related("tenant").filter(pk=run_id).first()
         if run is None:
             raise NotFound("NOT_FOUND", f"No billing run {run_id}.")
         if run.status in (RunStatus.COMPLETED, RunStatus.FAILED):
@@ -81,53 +123,78 @@ def billing_run_advance(*, run_id: int, actor: str = "billing-run") -> bool:
         if run.status == RunStatus.PENDING:
             run.status, run.started_at = RunStatus.RUNNING, now
         chunk = list(
-            _accounts(run).filter(pk__gt=run.cursor).order_by("pk").values_list("pk", "consumer_code")[: run.chunk_size]
+            _accounts(run).filter(pk__gt=run.cursor).order_by("pk").values_list("pk", flat=True)[: run.chunk_size]
         )
         if not chunk:
             run.status, run.finished_at, run.updated_at = RunStatus.COMPLETED, now, now
             run.save()
             return True
-        keys = [(run.tenant.code, run.business_service, code) for _, code in chunk]
-        locked = consumer_accounts_lock(keys, at=now)
-        accounts = [locked[k] for k in keys]
-        result = bills_generate(accounts=accounts, at=now, actor=actor, zone=clock.billing_zone(), run=run)
-        created_ids = {b.account_id for b in result.created}
-        BillingRunError.objects.bulk_create(
-            BillingRunError(
-                run=run,
-                consumer_code=locked_account.consumer_code,
-                code=error.code,
-                message=error.message,
-                created_at=now,
+        accounts = _lock(run, chunk)
+        result = bills_generate_bulk(accounts=accounts, at=now, actor=actor, zone=clock.billing_zone(), run_id=run.pk)
+        if result.failed:
+            BillingRunError.objects.bulk_create(
+                BillingRunError(
+                    run=run, consumer_code=account.consumer_code, code=error.code, message=error.message, created_at=now
+                )
+                for account in accounts
+                if (error := result.failed.get(account.pk)) is not None
             )
-            for locked_account in accounts
-            if (error := result.failed.get(locked_account.pk)) is not None
-        )
         run.processed += len(chunk)
-        run.bills_created += len(created_ids)
+        run.bills_created += len(result.created)
         run.failed += len(result.failed)
-        run.skipped += len(chunk) - len(created_ids) - len(result.failed)
-        run.cursor = chunk[-1][0]
+        run.skipped += len(chunk) - len(result.created) - len(result.failed)
+        run.cursor = chunk[-1]
         run.updated_at = now
         run.save()
     return False
 
 
+def _lock(run: BillingRun, ids: Sequence[int]) -> list[AccountRef]:
+    """Lock the chunk's accounts (``SELECT ... FOR UPDATE``) in the order ``consumer_accounts_lock`` uses —
+    (tenant code, business service, consumer code) — so a run never deadlocks with fetches or demand writes."""
+    rows = (
+        ConsumerAccount.objects.select_for_update(of=("self",))
+        .filter(pk__in=list(ids))
+        .order_by("tenant__code", "business_service", "consumer_code")
+        .values_list("pk", "business_service", "consumer_code", "revision")
+    )
+    return [
+        AccountRef(
+            pk=pk,
+            tenant_id=run.tenant_id,
+            tenant_code=run.tenant.code,
+            business_service=service,
+            consumer_code=code,
+            revision=revision,
+        )
+        for pk, service, code, revision in rows
+    ]
+
+
 def billing_run_execute(
     *, run_id: int, on_progress: Callable[[BillingRun], None] | None = None, max_chunks: int | None = None
 ) -> BillingRun:
-    """Advance a run chunk by chunk until it is finished (or ``max_chunks`` were done)."""
+    """Advance a run chunk by chunk until it is finished (or ``max_chunks`` were done); returns the run.
+
+    A ``DomainError`` in a chunk (say, an unusable bill number format) rolls that chunk back and marks the run
+    FAILED with the error. Any other exception (a lost connection, a killed worker) propagates and leaves the
+    run RUNNING: calling this again resumes it, redoing the chunk that rolled back.
+    """
+    if not BillingRun.objects.filter(pk=run_id).exists():
+        raise NotFound("NOT_FOUND", f"No billing run {run_id}.")
     done, chunks = False, 0
     while not done and (max_chunks is None or chunks < max_chunks):
         try:
             done = billing_run_advance(run_id=run_id)
+        except NotFound:
+            raise
         except DomainError as exc:
             _fail(run_id, f"{exc.code}: {exc.message}")
-            raise
+            done = True
         chunks += 1
         if on_progress is not None:
-            on_progress(BillingRun.objects.get(pk=run_id))
-    return BillingRun.objects.get(pk=run_id)
+            on_progress(BillingRun.objects.select_related("tenant").get(pk=run_id))
+    return BillingRun.objects.select_related("tenant").get(pk=run_id)
 
 
 def _fail(run_id: int, message: str) -> None:

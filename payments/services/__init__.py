@@ -1,0 +1,25 @@
+"""Writes of the payments app.
+
+- ``inputs``: ``PaymentInput`` / ``PaymentDetailInput``, what a counter sends
+- ``errors``: the error codes (the reference's collection codes, and ``PAYMENT_*`` for new rules)
+- ``validation``: ``payment_validate`` and the bill state check (reference §7.8.1)
+- ``locking``: the locks of a payment write, in the project's order
+- ``receipts``: receipt numbers from the ``receipt.number`` id format
+- ``create``: ``payment_create`` — validate, apportion, record, write back (reference §7.8, §7.9)
+- ``writeback``: the write-back to the demands and its exact reversal; ``payment_writeback_apply`` (replay)
+- ``reverse``: ``payment_cancel`` and ``payment_dishonour``
+"""
+
+from payments.services.create import payment_create
+from payments.services.inputs import PaymentDetailInput, PaymentInput
+from payments.services.reverse import payment_cancel, payment_dishonour
+from payments.services.writeback import payment_writeback_apply
+
+__all__ = [
+    "PaymentDetailInput",
+    "PaymentInput",
+    "payment_cancel",
+    "payment_create",
+    "payment_dishonour",
+    "payment_writeback_apply",
+]
