@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from billing_project.health import healthz
 from bills.views import bill_print
+from payments.views import payment_receipt
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -17,10 +18,13 @@ urlpatterns = [
     path("api/v1/", include("masters.api.urls")),
     path("api/v1/", include("demands.api.urls")),
     path("api/v1/", include("bills.api.urls")),
+    path("api/v1/", include("payments.api.urls")),
     path("billing-service/", include("masters.api.digit_urls")),
     path("billing-service/", include("demands.api.digit_urls")),
     path("billing-service/", include("bills.api.digit_urls")),
+    path("collection-services/", include("payments.api.digit_urls")),
     path("bills/<uuid:bill_id>/print/", bill_print, name="bill-print"),
+    path("payments/<uuid:payment_id>/receipt/", payment_receipt, name="payment-receipt"),
 ]
 
 handler400 = "billing_project.api.exceptions.json_bad_request"

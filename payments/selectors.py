@@ -8,7 +8,11 @@ from django.db.models import Prefetch, QuerySet
 
 from billing_project.errors import NotFound
 from bills.models import Bill, BillAccountDetail, BillDetail
+from masters.access import Caller
+from masters.models import Role
 from payments.models import Payment, PaymentAccountLine, PaymentApplication, PaymentDetail, PaymentWriteBack
+
+PAYMENT_ROLES = (Role.CASHIER, Role.EMPLOYEE, Role.BILLING_ADMIN, Role.SYSTEM)
 
 
 class PaymentNotFound(NotFound):
@@ -73,3 +77,8 @@ def payments_for_bill(bill_id: uuid.UUID) -> QuerySet[Payment]:
 
 def payment_by_receipt_number(tenant_code: str, receipt_number: str) -> Payment | None:
     return payments_with_details().filter(tenant__code=tenant_code, details__receipt_number=receipt_number).first()
+
+
+def visible_payments(caller: Caller) -> QuerySet[Payment]:
+    """Payments (with details and account lines) of the tenants where the caller holds a payment role."""
+    return payments_with_details().filter(caller.tenant_q("tenant__code", PAYMENT_ROLES))

@@ -19,14 +19,14 @@ from billing_project.money import ZERO
 from bills.models import Bill, BillAccountDetail, BillDetail, BillStatus
 from masters.access import Caller, require_role
 from payments.models import InstrumentStatus, Payment, PaymentStatus
-from payments.selectors import bills_of_payment, payment_get, payments_with_details
+from payments.selectors import PAYMENT_ROLES, bills_of_payment, payment_get, payments_with_details
 from payments.services.errors import (
     PAYMENT_NOT_DISHONOURABLE,
     PAYMENT_REASON_REQUIRED,
     PaymentAlreadyReversed,
 )
 from payments.services.locking import Locked, lock_for_bills
-from payments.services.validation import INSTRUMENT_MODES, PAYMENT_ROLES
+from payments.services.validation import INSTRUMENT_MODES
 from payments.services.writeback import writeback_reverse
 
 REVERSED_STATUSES = (PaymentStatus.CANCELLED, PaymentStatus.DISHONOURED)

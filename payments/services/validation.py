@@ -19,9 +19,10 @@ from bills.models import Bill, BillStatus
 from bills.services.generation import is_current
 from demands.models import ConsumerAccount
 from masters.access import Caller, require_role
-from masters.models import Payer, Role, TaxHeadCategory
+from masters.models import Payer, TaxHeadCategory
 from masters.selectors import business_services_for, payers_for, tax_heads_for
 from payments.models import PaymentMode
+from payments.selectors import PAYMENT_ROLES
 from payments.services.errors import (
     DUPLICATE_BILLID,
     INVALID_BILL,
@@ -39,7 +40,6 @@ from payments.services.errors import (
 )
 from payments.services.inputs import PaymentDetailInput, PaymentInput
 
-PAYMENT_ROLES = (Role.CASHIER, Role.EMPLOYEE, Role.BILLING_ADMIN, Role.SYSTEM)
 # Modes paid with a physical or offline instrument: they need its number and date, and can bounce.
 INSTRUMENT_MODES = frozenset(
     {PaymentMode.CHEQUE, PaymentMode.DD, PaymentMode.OFFLINE_NEFT, PaymentMode.OFFLINE_RTGS, PaymentMode.POSTAL_ORDER}

@@ -97,6 +97,8 @@ def test_bench_needs_postgresql(monkeypatch):
 
 @pytest.mark.postgres
 @pytest.mark.django_db
-def test_bench_refuses_non_positive_sizes():
-    with pytest.raises(CommandError, match="--consumers and --chunk-size must be positive"):
-        bench("--consumers", "0")
+@pytest.mark.parametrize("args", [("--consumers", "0"), ("--chunk-size", "0"), ("--chunk-size", "5001")])
+def test_bench_refuses_bad_sizes(args):
+    with pytest.raises(CommandError, match="--consumers must be positive and --chunk-size between 1 and 5000"):
+        bench(*args)
+    assert not Tenant.objects.filter(code__startswith="pb.bench").exists()

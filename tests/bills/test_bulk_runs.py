@@ -7,15 +7,21 @@ function ``build_bill`` over the same demands, and against exact values.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import signal
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from io import StringIO
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import OperationalError, connection, transaction
 
@@ -522,6 +528,47 @@ def test_a_business_error_in_a_chunk_fails_the_run_and_rolls_the_chunk_back(empl
 
 
 # --- crash and resume (PostgreSQL: real transactions, real locks) ----------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_generate_bills_process_killed_with_sigkill_resumes_without_double_billing(employee, frozen):
+    """A real kill: ``generate_bills --resume`` in a child process, SIGKILL after its first committed chunk."""
+    consumers(employee, 30)
+    run = billing_run_create(caller=SYSTEM, tenant_code="pb.amritsar", business_service="PT", chunk_size=1, at=AT)
+    db = connection.settings_dict
+    login = quote(db["USER"]) + (":" + quote(db["PASSWORD"]) if db.get("PASSWORD") else "")
+    url = f"postgres://{login}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    child = subprocess.Popen(  # our own manage.py with fixed arguments
+        [sys.executable, "manage.py", "generate_bills", "--resume", str(run.pk)],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        first = child.stdout.readline() if child.stdout else ""
+        assert re.fullmatch(r"\[#*-*\] +[0-9.]+% [0-9]+/30 consumers, [0-9]+ bills\n", first), first
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=60)
+    run.refresh_from_db()
+    assert run.status == RunStatus.RUNNING
+    assert 1 <= run.processed < 30
+    assert Bill.objects.count() == run.bills_created == run.processed  # what committed is whole
+
+    resumed = billing_run_execute(run_id=run.pk)
+
+    assert (resumed.status, resumed.processed, resumed.bills_created, resumed.skipped) == (
+        RunStatus.COMPLETED,
+        30,
+        30,
+        0,
+    )
+    per_consumer = list(Bill.objects.values_list("consumer_code", "status").order_by("consumer_code"))
+    assert per_consumer == [(f"PT-B-{i:03d}", BillStatus.ACTIVE) for i in range(30)]
+    assert sorted(Bill.objects.values_list("bill_number", flat=True)) == [f"BILLNO-PT-{n:06d}" for n in range(1, 31)]
 
 
 @pytest.mark.postgres

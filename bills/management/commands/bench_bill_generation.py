@@ -29,8 +29,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection, transaction
 
 from billing_project import clock
-from bills.models import Bill, BillAccountDetail, BillDetail, BillingRun
-from bills.services.runs import billing_run_create, billing_run_execute
+from billing_project.errors import DomainError
+from bills.models import Bill, BillAccountDetail, BillDetail, BillingRun, RunStatus
+from bills.services.runs import MAX_CHUNK, billing_run_create, billing_run_execute
 from masters.access import Caller
 from masters.models import TaxPeriod, Tenant
 from masters.services.accounts import tenant_ensure
@@ -76,8 +77,8 @@ class Command(BaseCommand):
         consumers, chunk_size = options["consumers"], options["chunk_size"]
         if connection.vendor != "postgresql":
             raise CommandError("bench_bill_generation needs PostgreSQL (set DATABASE_URL=postgres://...)")
-        if consumers < 1 or chunk_size < 1:
-            raise CommandError("--consumers and --chunk-size must be positive")
+        if consumers < 1 or not 1 <= chunk_size <= MAX_CHUNK:
+            raise CommandError(f"--consumers must be positive and --chunk-size between 1 and {MAX_CHUNK}")
         mdms_load(documents=[(path.name, path.read_bytes()) for path in sorted(SEED_DIR.rglob("*.json"))])
         periods = list(
             TaxPeriod.objects.filter(tenant__code="pb", service=SERVICE, code__in=PERIODS)
@@ -102,7 +103,8 @@ class Command(BaseCommand):
             _seed(tenant, consumers, periods)
         _maintain(["demands_consumeraccount", "demands_demand", "demands_demanddetail", "masters_payer"])
         self.stdout.write(
-            f"setup: 2 tenants x ({consumers} consumers, {2 * consumers} demands, {10 * consumers} demand lines) "
+            f"setup: 2 tenants x ({consumers} consumers, {len(PERIODS) * consumers} demands, "
+            f"{len(PERIODS) * len(HEADS) * consumers} demand lines) "
             f"in {time.perf_counter() - started:.1f} s"
         )
 
@@ -118,7 +120,12 @@ class Command(BaseCommand):
         )
 
         self._checkpoint()
-        run, chunks, run_seconds = self._bulk_run(run_tenant, chunk_size)
+        try:
+            run, chunks, run_seconds = self._bulk_run(run_tenant, chunk_size)
+        except DomainError as exc:
+            raise CommandError(f"{exc.code}: {exc.message}") from exc
+        if run.status != RunStatus.COMPLETED:
+            raise CommandError(f"run {run.pk} is {run.status}: {run.error}")
         counts = (
             Bill.objects.filter(run=run).count(),
             BillDetail.objects.filter(bill__run=run).count(),

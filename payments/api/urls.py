@@ -1,0 +1,9 @@
+"""REST routes of payments: ``/api/v1/payments/``."""
+
+from rest_framework.routers import SimpleRouter
+
+from payments.api.views import PaymentViewSet
+
+router = SimpleRouter()
+router.register("payments", PaymentViewSet, basename="payment")
+urlpatterns = router.urls
