@@ -88,9 +88,8 @@ def detail_id(demand: Demand, code: str, amount: str) -> str:
 
 
 def first_line(demand: Demand, code: str) -> str:
-    """The first line of a head as bill generation reads the lines: by creation time, then id. Lines written
-    by one demand create share their creation time, so among them the first is the lowest id."""
-    first = DemandDetail.objects.filter(demand=demand, tax_head_code=code).order_by("created_at", "pk").first()
+    """The first line of a head as bill generation reads the lines: in the order they were sent."""
+    first = DemandDetail.objects.filter(demand=demand, tax_head_code=code).order_by("position", "created_at").first()
     assert first is not None
     return str(first.pk)
 
