@@ -84,9 +84,9 @@ def new_ids(count: int) -> list[uuid.UUID]:
     """``count`` time-ordered UUIDs in the RFC 9562 version-7 layout, ascending.
 
     48 bits of Unix milliseconds, then a 74-bit field that starts at a random value (73 random bits, so it
-    cannot overflow) and counts up through the batch. Ascending keys make the primary-key and foreign-key
-    indexes of the bills tables grow at their right edge, so a run's thousandth chunk touches as few index
-    pages as its first; random ``uuid4`` keys spread every insert over the whole index.
+    cannot overflow) and counts up through the batch. Ascending keys append at the right edge of the bills
+    tables' primary-key and foreign-key indexes, where ``uuid4`` keys spread every insert over the whole index
+    (a run of 100,000 consumers: 93 s against 105 s, ``docs/benchmarks.md``).
     """
     millis = time.time_ns() // 1_000_000
     prefix = ((millis & 0xFFFF_FFFF_FFFF) << 80) | _VERSION_7 | _VARIANT
@@ -136,7 +136,8 @@ def _copy(model: type[models.Model], columns: Sequence[str], rows: Sequence[tupl
     names = ", ".join(quote(f.column) for f in fields)
     types = [_copy_type(f) for f in fields]
     statement = f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN (FORMAT BINARY)"
-    with connection.cursor() as cursor:
+    # wrap_database_errors: psycopg's errors become Django's (an IntegrityError stays catchable as one).
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper
         with raw.copy(statement) as copy:
             copy.set_types(types)
