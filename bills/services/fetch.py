@@ -109,13 +109,10 @@ def _accounts(caller: Caller, criteria: FetchCriteria) -> QuerySet[ConsumerAccou
         if caller.user_id is not None
         else Q(pk__in=[])
     )
-    if caller.is_superuser:
-        pass  # every tenant (an empty Q OR-ed with ``own`` would collapse to ``own``)
-    elif not caller.tenants_with(FETCH_ROLES):
-        # A citizen fetches only the bills of consumers whose demands they owe.
-        accounts = accounts.filter(own)
-    else:
-        accounts = accounts.filter(caller.tenant_q("tenant__code", roles=FETCH_ROLES) | own)
+    if not caller.is_superuser:  # superusers reach every tenant
+        staff = caller.tenants_with(FETCH_ROLES)
+        # A citizen fetches only the bills of consumers whose demands they owe; staff also their tenants'.
+        accounts = accounts.filter(caller.tenant_q("tenant__code", roles=FETCH_ROLES) | own if staff else own)
     return accounts.order_by("tenant__code", "business_service", "consumer_code")
 
 
