@@ -3,21 +3,36 @@
 Payments with their receipts (one ``PaymentDetail`` per bill) inline, filters (mode, status, created date,
 cashier), search (receipt number, transaction number, mobile number) and a link to the printable receipt.
 Staff who are not superusers see the payments of the tenants where they hold a payment role.
+
+Actions "Cancel selected payments" and "Dishonour selected payments" ask for a reason and call
+``payment_cancel`` / ``payment_dishonour`` per payment; domain errors become admin messages. The "Daily
+collection summary" view (``summary/``) totals one billing day's live payments by mode and by business service.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.contrib import admin
-from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, DecimalField, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
+from billing_project import clock
+from billing_project.errors import DomainError
 from masters.access import caller_for
-from payments.models import Payment, PaymentDetail
+from payments.models import Payment, PaymentDetail, PaymentStatus
 from payments.selectors import PAYMENT_ROLES
+from payments.services import payment_cancel, payment_dishonour
 
 if TYPE_CHECKING:
     ModelAdmin = admin.ModelAdmin[Any]
@@ -36,6 +51,30 @@ class ReadOnlyMixin:
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decimal_places=2))
+LIVE_EXCLUDED = (PaymentStatus.CANCELLED, PaymentStatus.DISHONOURED)
+
+
+def money_sum(field: str) -> Coalesce:
+    """Decimal sum of ``field`` computed by the database, 0.00 when there is no row."""
+    return Coalesce(Sum(field), ZERO, output_field=DecimalField(max_digits=14, decimal_places=2))
+
+
+class ReversePaymentsForm(forms.Form):
+    reason = forms.CharField(max_length=1024, widget=forms.Textarea(attrs={"rows": 3}), help_text="Mandatory.")
+
+
+class SummaryForm(forms.Form):
+    day = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    cashier = forms.CharField(max_length=150, required=False)
+
+
+def payment_label(payment: Payment) -> str:
+    """The payment's first receipt number, or its id when it has none."""
+    receipts = sorted(detail.receipt_number for detail in payment.details.all())
+    return receipts[0] if receipts else str(payment.pk)
 
 
 class CashierFilter(admin.SimpleListFilter):
@@ -109,6 +148,8 @@ class PaymentAdmin(ReadOnlyMixin, ModelAdmin):
     )
     fields = readonly_fields
     inlines = [PaymentDetailInline]
+    actions = ["cancel_payments", "dishonour_payments"]
+    change_list_template = "admin/payments/payment_change_list.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         caller = caller_for(request.user)
@@ -127,3 +168,111 @@ class PaymentAdmin(ReadOnlyMixin, ModelAdmin):
     @admin.display(description="receipt")
     def receipt_link(self, obj: Payment) -> str:
         return format_html('<a href="{}" target="_blank">receipt</a>', reverse("payment-receipt", args=[obj.pk]))
+
+    # Actions --------------------------------------------------------------------------------------------------
+
+    @admin.action(description="Cancel selected payments")
+    def cancel_payments(self, request: HttpRequest, queryset: QuerySet[Payment]) -> HttpResponse | None:
+        return self._reverse_action(
+            request, queryset, action="cancel_payments", service=payment_cancel, verb="Cancel", done_verb="Cancelled"
+        )
+
+    @admin.action(description="Dishonour selected payments")
+    def dishonour_payments(self, request: HttpRequest, queryset: QuerySet[Payment]) -> HttpResponse | None:
+        return self._reverse_action(
+            request,
+            queryset,
+            action="dishonour_payments",
+            service=payment_dishonour,
+            verb="Dishonour",
+            done_verb="Dishonoured",
+        )
+
+    def _reverse_action(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Payment],
+        *,
+        action: str,
+        service: Callable[..., Payment],
+        verb: str,
+        done_verb: str,
+    ) -> HttpResponse | None:
+        """Ask for the reason, then call ``service`` per payment; each domain error becomes an error message."""
+        form = ReversePaymentsForm(request.POST if "apply" in request.POST else None)
+        payments = queryset.order_by("created_at", "id")
+        if form.is_bound and form.is_valid():
+            caller, at = caller_for(request.user), clock.now()
+            done = 0
+            for payment in payments:
+                try:
+                    service(caller=caller, payment_id=payment.pk, reason=form.cleaned_data["reason"], at=at)
+                    done += 1
+                except DomainError as exc:
+                    self.message_user(request, f"{payment_label(payment)}: {exc.code}: {exc.message}", messages.ERROR)
+            if done:
+                self.message_user(request, f"{done_verb} {done} payment(s).", messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{verb} payments",
+            "verb": verb,
+            "action": action,
+            "form": form,
+            "payments": [(payment_label(payment), payment) for payment in payments],
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/payments/reverse_payments.html", context)
+
+    # Daily collection summary ---------------------------------------------------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        summary = path("summary/", self.admin_site.admin_view(self.summary_view), name="payments_payment_summary")
+        return [summary, *super().get_urls()]
+
+    def summary_view(self, request: HttpRequest) -> HttpResponse:
+        """Totals of one billing day's payments (not cancelled or dishonoured) by mode and by business service."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = SummaryForm(request.GET)
+        day, cashier = clock.today(), ""
+        if form.is_valid():
+            day = form.cleaned_data["day"] or day
+            cashier = form.cleaned_data["cashier"].strip()
+        zone = clock.billing_zone()
+        start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+        caller = caller_for(request.user)
+        day_payments = Payment.objects.filter(
+            caller.tenant_q("tenant__code", PAYMENT_ROLES), created_at__gte=start, created_at__lt=end
+        ).exclude(status__in=LIVE_EXCLUDED)
+        cashiers = list(day_payments.order_by("created_by").values_list("created_by", flat=True).distinct())
+        payments = day_payments.filter(created_by=cashier) if cashier else day_payments
+        by_mode = list(
+            payments.order_by("payment_mode")
+            .values("payment_mode")
+            .annotate(count=Count("id"), total=money_sum("total_amount_paid"))
+        )
+        by_service = list(
+            PaymentDetail.objects.filter(payment__in=payments)
+            .order_by("business_service")
+            .values("business_service")
+            .annotate(count=Count("id"), total=money_sum("total_amount_paid"))
+        )
+        totals = payments.aggregate(count=Count("id"), total=money_sum("total_amount_paid"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Daily collection summary",
+            "opts": self.model._meta,
+            "form": form,
+            "day": day,
+            "cashier": cashier,
+            "cashiers": cashiers,
+            "zone": str(zone),
+            "by_mode": by_mode,
+            "by_service": by_service,
+            "count": totals["count"],
+            "grand_total": totals["total"],
+        }
+        return TemplateResponse(request, "admin/payments/summary.html", context)

@@ -1,0 +1,169 @@
+"""Payments admin: the cancel / dishonour actions (reason form, one service call per payment) and the daily
+collection summary (totals by mode and business service of one billing day)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.contrib.messages import get_messages
+
+from billing_project import clock
+from masters.access import Caller
+from payments.models import Payment, PaymentStatus
+from payments.services import payment_cancel
+from tests.payments.conftest import (
+    CANCEL_AT,
+    PTAN2018_FROM,
+    PTAN2018_TO,
+    line,
+    make_bill,
+    next_consumer,
+    pay,
+    pt_demand,
+    wc_demand,
+)
+
+CHANGELIST = "/admin/payments/payment/"
+SUMMARY = "/admin/payments/payment/summary/"
+
+
+@pytest.fixture
+def root(django_user_model: Any) -> Any:
+    return django_user_model.objects.create_superuser("root", "root@example.org", "pw")
+
+
+def pt_payment(employee: Caller, cashier: Caller, amount: str, **kwargs: Any) -> Payment:
+    bill = make_bill(
+        employee,
+        pt_demand(next_consumer(), period=(PTAN2018_FROM, PTAN2018_TO), details=(line("PT_TAX", "1000"),)),
+    )
+    return pay(cashier, bill, amount, **kwargs)
+
+
+def post_action(client: Any, action: str, payments: list[Payment], **data: Any) -> Any:
+    with clock.frozen(CANCEL_AT):
+        return client.post(
+            CHANGELIST, {"action": action, "_selected_action": [str(p.pk) for p in payments], **data}, follow=True
+        )
+
+
+def texts(response: Any) -> list[tuple[str, str]]:
+    return [(m.level_tag, m.message) for m in get_messages(response.wsgi_request)]
+
+
+def receipt(payment: Payment) -> str:
+    return payment.details.get().receipt_number
+
+
+def test_cancel_action_asks_for_a_reason_then_cancels_once(client, root, employee, cashier):
+    payment = pt_payment(employee, cashier, "400", mode="CHEQUE")
+    client.force_login(root)
+
+    form = post_action(client, "cancel_payments", [payment])
+    missing_reason = post_action(client, "cancel_payments", [payment], apply="yes", reason="")
+
+    assert form.status_code == 200
+    assert form.templates[0].name == "admin/payments/reverse_payments.html"
+    assert receipt(payment) in form.content.decode()
+    assert missing_reason.templates[0].name == "admin/payments/reverse_payments.html"
+    assert "reason" in missing_reason.context["form"].errors
+    assert Payment.objects.get(pk=payment.pk).status == PaymentStatus.NEW
+
+    done = post_action(client, "cancel_payments", [payment], apply="yes", reason="Wrong consumer")
+
+    payment.refresh_from_db()
+    assert done.status_code == 200
+    assert texts(done) == [("success", "Cancelled 1 payment(s).")]
+    assert (payment.status, payment.cancel_reason, payment.cancelled_by) == (
+        PaymentStatus.CANCELLED,
+        "Wrong consumer",
+        "root",
+    )
+    assert payment.cancelled_at == CANCEL_AT
+    before = Payment.objects.filter(pk=payment.pk).values().get()
+
+    again = post_action(client, "cancel_payments", [payment], apply="yes", reason="Twice")
+
+    [(level, message)] = texts(again)
+    assert level == "error"
+    assert message.startswith(f"{receipt(payment)}: PAYMENT_ALREADY_REVERSED: ")
+    assert Payment.objects.filter(pk=payment.pk).values().get() == before
+
+
+def test_dishonour_action_reports_that_cash_cannot_be_dishonoured(client, root, employee, cashier):
+    cash = pt_payment(employee, cashier, "400", mode="CASH")
+    cheque = pt_payment(employee, cashier, "300", mode="CHEQUE")
+    client.force_login(root)
+
+    form = post_action(client, "dishonour_payments", [cash, cheque])
+    done = post_action(client, "dishonour_payments", [cash, cheque], apply="yes", reason="Bounced")
+
+    assert form.status_code == 200
+    assert 'value="dishonour_payments"' in form.content.decode()
+    messages = texts(done)
+    assert ("success", "Dishonoured 1 payment(s).") in messages
+    [error] = [message for level, message in messages if level == "error"]
+    assert error.startswith(f"{receipt(cash)}: PAYMENT_NOT_DISHONOURABLE: A CASH payment cannot be dishonoured")
+    assert Payment.objects.get(pk=cash.pk).status == PaymentStatus.NEW
+    assert Payment.objects.get(pk=cheque.pk).status == PaymentStatus.DISHONOURED
+
+
+def summary(client: Any, **params: Any) -> Any:
+    with clock.frozen(CANCEL_AT):
+        return client.get(SUMMARY, params)
+
+
+def test_daily_summary_totals_the_days_live_payments(client, root, employee, cashier, wc_masters):
+    pt = pt_payment(employee, cashier, "250", mode="CHEQUE")
+    wc_bill = make_bill(employee, wc_demand(next_consumer("WS"), details=(line("WS_CHARGE", "400"),)))
+    pay(cashier, wc_bill, "400", mode="CASH")
+    cancelled = pt_payment(employee, cashier, "999", mode="CASH")
+    payment_cancel(caller=cashier, payment_id=cancelled.pk, reason="Wrong", at=CANCEL_AT)
+    client.force_login(root)
+
+    page = summary(client, day="2024-05-01")
+    default_day = summary(client)
+    by_cashier = summary(client, day="2024-05-01", cashier="cashier-asr")
+    other_cashier = summary(client, day="2024-05-01", cashier="nobody")
+    other_day = summary(client, day="2024-05-02")
+
+    assert page.status_code == 200
+    assert page.templates[0].name == "admin/payments/summary.html"
+    assert [(r["payment_mode"], r["count"], r["total"]) for r in page.context["by_mode"]] == [
+        ("CASH", 1, Decimal("400")),
+        ("CHEQUE", 1, Decimal("250")),
+    ]
+    assert [(r["business_service"], r["count"], r["total"]) for r in page.context["by_service"]] == [
+        ("PT", 1, Decimal("250")),
+        ("WC", 1, Decimal("400")),
+    ]
+    assert (page.context["count"], page.context["grand_total"]) == (2, Decimal("650"))
+    assert isinstance(page.context["grand_total"], Decimal)
+    assert "650" in page.content.decode()
+    assert page.context["cashiers"] == ["cashier-asr"]
+    assert pt.status == PaymentStatus.NEW
+
+    assert default_day.context["day"].isoformat() == "2024-05-01"
+    assert default_day.context["grand_total"] == Decimal("650")
+    assert by_cashier.context["grand_total"] == Decimal("650")
+    assert (other_cashier.context["count"], other_cashier.context["grand_total"]) == (0, Decimal("0"))
+
+    assert other_day.status_code == 200
+    assert other_day.context["by_mode"] == []
+    assert other_day.context["by_service"] == []
+    assert (other_day.context["count"], other_day.context["grand_total"]) == (0, Decimal("0"))
+
+
+def test_changelist_links_the_summary_and_staff_without_access_see_nothing(client, root, seed, user_factory):
+    client.force_login(root)
+    with clock.frozen(CANCEL_AT):
+        listing = client.get(CHANGELIST)
+    assert SUMMARY in listing.content.decode()
+
+    clerk = user_factory("clerk-jal", {"pb.jalandhar": []})
+    clerk.is_staff = True
+    clerk.save(update_fields=["is_staff"])
+    client.force_login(clerk)
+    assert summary(client).status_code == 403
