@@ -6,8 +6,7 @@
   transaction (the bill lock re-check aside) — and writes nothing; it answers the submitted Payment.
 - ``_search`` and ``{moduleName}/_search``: criteria as query parameters (tenantId required).
 - ``{moduleName}/_workflow`` (``PaymentWorkflows``): CANCEL → ``payment_cancel``, DISHONOUR →
-  ``payment_dishonour``. REMIT is answered with ``PAYMENT_WORKFLOW_ACTION_NOT_SUPPORTED`` (no remittance
-  service yet). Every workflow entry is checked before any is carried out.
+  ``payment_dishonour``, REMIT → ``payment_remit``. Every workflow entry is checked before any is carried out.
 """
 
 from __future__ import annotations
@@ -38,12 +37,11 @@ from payments.api.digit_serializers import (
 )
 from payments.models import Payment, PaymentDetail
 from payments.selectors import PAYMENT_ROLES, payments_with_details
-from payments.services import payment_cancel, payment_create, payment_dishonour
+from payments.services import payment_cancel, payment_create, payment_dishonour, payment_remit
 from payments.services.validation import payment_validate
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
-ACTION_NOT_SUPPORTED = "PAYMENT_WORKFLOW_ACTION_NOT_SUPPORTED"
 INVALID_MODULE = "INVALID_BUSINESS_SERVICE"
 INVALID_TENANT = "INVALID_TENANT_ID"
 
@@ -242,7 +240,7 @@ class PaymentWorkflowView(_CollectionView):
     @extend_schema(
         tags=["DIGIT"],
         operation_id="collection_payment_workflow",
-        summary="CANCEL or DISHONOUR payments of a business service ({RequestInfo, PaymentWorkflows})",
+        summary="CANCEL, DISHONOUR or REMIT payments of a business service ({RequestInfo, PaymentWorkflows})",
         request=OpenApiTypes.OBJECT,
         responses={200: OpenApiTypes.OBJECT, **DIGIT_ERROR_RESPONSES},
     )
@@ -253,13 +251,6 @@ class PaymentWorkflowView(_CollectionView):
         workflows: list[dict[str, Any]] = serializer.validated_data["PaymentWorkflows"]
         errors: list[DomainError] = []
         for workflow in workflows:
-            if workflow["action"] == "REMIT":
-                errors.append(
-                    DomainError(
-                        ACTION_NOT_SUPPORTED, "The REMIT action is not supported", params=[str(workflow["paymentId"])]
-                    )
-                )
-                continue
             payment = payments_with_details().filter(pk=workflow["paymentId"]).first()
             if payment is None:
                 continue  # payment_cancel answers PAYMENT_NOT_FOUND
@@ -275,6 +266,9 @@ class PaymentWorkflowView(_CollectionView):
             raise ValidationFailed(errors)
         done: list[Payment] = []
         for workflow in workflows:
+            if workflow["action"] == "REMIT":
+                done.append(payment_remit(caller=caller, payment_id=workflow["paymentId"], at=at))
+                continue
             reverse = payment_cancel if workflow["action"] == "CANCEL" else payment_dishonour
             done.append(
                 reverse(caller=caller, payment_id=workflow["paymentId"], reason=workflow.get("reason") or "", at=at)

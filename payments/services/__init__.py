@@ -8,10 +8,12 @@
 - ``create``: ``payment_create`` — validate, apportion, record, write back (reference §7.8, §7.9)
 - ``writeback``: the write-back to the demands and its exact reversal; ``payment_writeback_apply`` (replay)
 - ``reverse``: ``payment_cancel`` and ``payment_dishonour``
+- ``remit``: ``payment_remit`` (the instrument was deposited)
 """
 
 from payments.services.create import payment_create
 from payments.services.inputs import PaymentDetailInput, PaymentInput
+from payments.services.remit import payment_remit
 from payments.services.reverse import payment_cancel, payment_dishonour
 from payments.services.writeback import payment_writeback_apply
 
@@ -21,5 +23,6 @@ __all__ = [
     "payment_cancel",
     "payment_create",
     "payment_dishonour",
+    "payment_remit",
     "payment_writeback_apply",
 ]

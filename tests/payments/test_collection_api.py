@@ -229,16 +229,30 @@ def test_workflow_cancel_and_dishonour(client, three):
     assert Payment.objects.get(pk=three["PT-B"].pk).status == PaymentStatus.DISHONOURED
 
 
+def test_workflow_remit_deposits_a_new_payment_once(client, three):
+    remitted = post(client, "PT/_workflow", workflow(three["PT-B"], "REMIT", ""), at=CANCEL_AT)
+    assert remitted.status_code == 200, remitted.json()
+    [payment] = remitted.json()["Payments"]
+    assert (payment["paymentStatus"], payment["instrumentStatus"]) == ("DEPOSITED", "REMITTED")
+    stored = Payment.objects.get(pk=three["PT-B"].pk)
+    assert (stored.status, stored.instrument_status) == (PaymentStatus.DEPOSITED, "REMITTED")
+    before = state()
+    again = post(client, "PT/_workflow", workflow(three["PT-B"], "REMIT", ""), at=CANCEL_AT)
+    assert (again.status_code, codes(again)) == (400, ["PAYMENT_NOT_REMITTABLE"])
+    assert state() == before
+    # A deposited cheque can still bounce.
+    bounced = post(client, "PT/_workflow", workflow(three["PT-B"], "DISHONOUR", "bounced"), at=CANCEL_AT)
+    assert bounced.json()["Payments"][0]["paymentStatus"] == "DISHONOURED"
+
+
 def test_workflow_refusals_write_nothing(client, three):
     before = state()
 
-    remit = post(client, "PT/_workflow", workflow(three["PT-B"], "REMIT"), at=CANCEL_AT)
     module = post(client, "WC/_workflow", workflow(three["PT-A"], "CANCEL"), at=CANCEL_AT)
     cash = post(client, "PT/_workflow", workflow(three["PT-A"], "DISHONOUR"), at=CANCEL_AT)
     no_reason = post(client, "PT/_workflow", workflow(three["PT-A"], "CANCEL", ""), at=CANCEL_AT)
     unknown = post(client, "PT/_workflow", workflow(three["PT-A"], "APPROVE"), at=CANCEL_AT)
 
-    assert (remit.status_code, codes(remit)) == (400, ["PAYMENT_WORKFLOW_ACTION_NOT_SUPPORTED"])
     assert (module.status_code, codes(module)) == (400, ["INVALID_BUSINESS_SERVICE"])
     assert (cash.status_code, codes(cash)) == (400, ["PAYMENT_NOT_DISHONOURABLE"])
     assert (no_reason.status_code, codes(no_reason)) == (400, ["PAYMENT_REASON_REQUIRED"])
