@@ -7,7 +7,6 @@ built at ``AT`` from a demand without ``billExpiryTime`` expires at ``END_OF_AT_
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,9 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
 
-from billing_project.errors import DomainError
 from bills.models import Bill, BillAccountDetail, BillDetail
 from bills.services.fetch import FetchCriteria, bill_fetch
 from demands.models import ConsumerAccount, Demand
@@ -61,7 +58,6 @@ __all__ = [
     "line",
     "ms",
     "pt_demand",
-    "run_together",
     "set_tax",
 ]
 
@@ -188,28 +184,3 @@ def bill_snapshot() -> BillSnapshot:
         sequences=tuple(IdSequence.objects.order_by("name").values_list("name", "last_value")),
         revisions=tuple(ConsumerAccount.objects.order_by("consumer_code").values_list("consumer_code", "revision")),
     )
-
-
-def run_together(work: list[Callable[[], Any]]) -> list[Any]:
-    """Run the callables in threads released at once. Each outcome is the result, a DomainError code or a repr."""
-    barrier = threading.Barrier(len(work))
-    outcomes: list[Any] = [None] * len(work)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            outcomes[index] = work[index]()
-        except DomainError as exc:
-            outcomes[index] = exc.code
-        except Exception as exc:  # an IntegrityError or deadlock here is the bug under test
-            outcomes[index] = repr(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(work))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes

@@ -14,7 +14,8 @@ from bills.models import Bill, BillDetail, BillStatus
 from bills.services.expiry import bills_expire_due
 from demands.models import ConsumerAccount, Demand
 from masters.models import IdSequence
-from tests.bills.conftest import AT, LATER, create, fetch, pt_demand, run_together, set_tax
+from tests.bills.conftest import AT, LATER, create, fetch, pt_demand, set_tax
+from tests.concurrency import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

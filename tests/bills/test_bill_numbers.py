@@ -8,7 +8,8 @@ import pytest
 
 from bills.models import Bill
 from masters.models import IdFormat, IdSequence, TaxHeadMaster, TaxPeriod, Tenant
-from tests.bills.conftest import AT, create, fetch, line, ms, pt_demand, run_together
+from tests.bills.conftest import AT, create, fetch, line, ms, pt_demand
+from tests.concurrency import run_together
 from tests.demands.conftest import WCAN2019_FROM, WCAN2019_TO, wc_demand
 
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from django.db import connection, transaction
 
-from billing_project.errors import DomainError
 from demands.models import ConsumerAccount, Demand, DemandDetail, DemandHistory
 from demands.services import demand_create, demand_update
+from tests.concurrency import run_together as shared_run_together
 from tests.demands.conftest import AT, LATER, PTAN2018_FROM, PTAN2018_TO, PTAN2019_FROM, PTAN2019_TO, line, pt_demand
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -21,29 +21,8 @@ DEMAND_TABLES = {"demands_demand", "demands_demanddetail", "demands_demandhistor
 
 
 def run_together(work: list[Callable[[], Any]]) -> list[str]:
-    """Run the callables in threads released at once; each thread's outcome is "ok", a DomainError code or a repr."""
-    barrier = threading.Barrier(len(work))
-    outcomes = [""] * len(work)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            work[index]()
-            outcomes[index] = "ok"
-        except DomainError as exc:
-            outcomes[index] = exc.code
-        except Exception as exc:  # an IntegrityError here would be the bug under test
-            outcomes[index] = repr(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(work))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes
+    """Each outcome: "ok", a DomainError code or a repr."""
+    return shared_run_together(work, success="ok")
 
 
 def test_eight_concurrent_creates_of_one_period_make_exactly_one_demand(employee):

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from django.db import OperationalError, connection, transaction
 
-from billing_project.errors import DomainError
 from bills.models import Bill, BillStatus
 from demands.models import ConsumerAccount, Demand, DemandHistory
 from payments.models import Payment, PaymentApplication, PaymentDetail, PaymentWriteBack
 from payments.services import payment_cancel, payment_create
+from tests.concurrency import run_together as shared_run_together
 from tests.payments.conftest import CANCEL_AT, PAY_AT, line, lines_of, make_bill, pay_input, pt_demand
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -23,29 +23,8 @@ D = Decimal
 
 
 def run_together(work: list[Callable[[], Any]]) -> list[str]:
-    """Run the callables in threads released at once; each outcome is "ok", a DomainError code or a repr."""
-    barrier = threading.Barrier(len(work))
-    outcomes = [""] * len(work)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            work[index]()
-            outcomes[index] = "ok"
-        except DomainError as exc:
-            outcomes[index] = exc.code
-        except Exception as exc:  # an IntegrityError or a deadlock here would be the bug under test
-            outcomes[index] = repr(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(work))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes
+    """Each outcome: "ok", a DomainError code or a repr."""
+    return shared_run_together(work, success="ok")
 
 
 def test_twenty_concurrent_full_payments_of_one_bill_apply_once(employee, cashier):
