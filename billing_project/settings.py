@@ -193,6 +193,10 @@ TENANT_LEVEL_BILL_NUMBERING = env.bool("TENANT_LEVEL_BILL_NUMBERING", default=Fa
 RECEIPT_NUMBER_FORMAT = env.str(
     "RECEIPT_NUMBER_FORMAT", default="{module}/[city]/[fy:yyyy-yy]/[SEQ_egcl_receipt_{module}_[tenant_id]]"
 )
+# Amendments (reference §7.10): with the workflow off an amendment is ACTIVE and applied at creation, and
+# /amendment/_update answers EG_BS_AMENDMENT_UPDATE_WF_ERROR. AMENDMENT_ID_FORMAT overrides the default id format.
+AMENDMENT_WORKFLOW_ENABLED = env.bool("AMENDMENT_WORKFLOW_ENABLED", default=True)
+AMENDMENT_ID_FORMAT = env.str("AMENDMENT_ID_FORMAT", default="NOTETYPE-CONSUMERCODE-[SEQ_BS_MUTATION_[tenant_id]]")
 STATE_LEVEL_ROLE_EXCLUDED = env.list("STATE_LEVEL_ROLE_EXCLUDED", default=["BPAREG_DOC_VERIFIER", "BPAREG_APPROVER"])
 DEMAND_REFRESH_TIMEOUT_SECONDS = env.float("DEMAND_REFRESH_TIMEOUT_SECONDS", default=10.0)
 # How long an Idempotency-Key and its stored answer are kept (at least 24 hours).

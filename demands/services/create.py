@@ -17,6 +17,7 @@ from demands.models import ConsumerAccount, Demand, DemandDetail, DemandStatus, 
 from demands.selectors import demands_with_details
 from demands.services.accounts import AccountKey, consumer_accounts_bump, consumer_accounts_lock
 from demands.services.advance import advance_carry_forward
+from demands.services.hooks import demands_created
 from demands.services.inputs import DemandInput
 from demands.services.payers import resolve_payers
 from demands.services.validation import (
@@ -153,6 +154,9 @@ def create_rows(
         Demand.objects.bulk_create(rows)
         DemandDetail.objects.bulk_create(lines)
         history_append(rows, lines, accounts=accounts, action=HistoryAction.CREATE, actor=caller.username, at=at)
+        # Higher apps' reactions (waiting amendments join the new demand), before advance is carried forward
+        # so that it covers the whole demand, as in the reference (§7.1 steps 3 and 5).
+        demands_created(demands=rows, accounts=accounts, actor=caller.username, at=at)
         for demand in rows:
             service = masters.services[(demand.tenant.code, demand.business_service)]
             if service.is_advance_allowed and demand.status == DemandStatus.ACTIVE:

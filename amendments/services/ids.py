@@ -1,0 +1,32 @@
+"""Amendment ids: id format ``bs.amendment.id`` (reference §7.10.2 step 7).
+
+The default ``NOTETYPE-CONSUMERCODE-[SEQ_BS_MUTATION_[tenant_id]]`` gives ``DN-WS/107/2021-22/227166-000007``:
+``NOTETYPE`` is CN when the first line's amount is >= 0, else DN; ``CONSUMERCODE`` is the consumer code; the
+sequence is per tenant. A tenant (or its state) overrides the format with an ``IdFormat`` row named
+``bs.amendment.id``; ``settings.AMENDMENT_ID_FORMAT`` overrides the default. Drawn late in the creating
+transaction (lock order: … → id sequence), so a rolled-back creation gives its number back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+
+from amendments.domain.workflow import amendment_number
+from masters.services.idgen import id_generate
+
+AMENDMENT_ID_NAME = "bs.amendment.id"
+DEFAULT_AMENDMENT_ID_FORMAT = "NOTETYPE-CONSUMERCODE-[SEQ_BS_MUTATION_[tenant_id]]"
+
+
+def amendment_id_format() -> str:
+    return str(getattr(settings, "AMENDMENT_ID_FORMAT", "") or DEFAULT_AMENDMENT_ID_FORMAT)
+
+
+def amendment_id_draw(*, tenant_code: str, consumer_code: str, first_tax_amount: Decimal, at: dt.datetime) -> str:
+    [rendered] = id_generate(
+        tenant_code=tenant_code, id_name=AMENDMENT_ID_NAME, default_format=amendment_id_format(), at=at
+    )
+    return amendment_number(rendered, first_tax_amount=first_tax_amount, consumer_code=consumer_code)
