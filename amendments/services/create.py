@@ -29,6 +29,7 @@ from amendments.models import (
     AmendmentTaxDetail,
     AmendmentTransition,
 )
+from amendments.selectors import amendments_with_lines
 from amendments.services.apply import lines_apply, target_demand_lock
 from amendments.services.ids import amendment_id_draw
 from amendments.services.inputs import AmendmentInput
@@ -76,7 +77,7 @@ def amendment_create(*, caller: Caller, data: AmendmentInput, at: dt.datetime) -
         if is_unique_violation(exc, Amendment, ONE_IN_WORKFLOW):
             raise duplicate_error(data.consumer_code) from exc
         raise
-    return amendment
+    return amendments_with_lines().get(pk=amendment.pk)
 
 
 def amendment_validate(data: AmendmentInput) -> Tenant:
