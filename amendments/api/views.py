@@ -19,6 +19,7 @@ from amendments.selectors import visible_amendments
 from amendments.services import amendment_create, amendment_transition
 from billing_project import clock
 from billing_project.api.schema import rest_errors
+from billing_project.errors import NotFound
 from masters.access import HasTenantRole, caller_for
 
 UUID_PATTERN = "[0-9a-fA-F-]{32,36}"
@@ -87,9 +88,13 @@ class AmendmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def _transition(self, request: Request, pk: str | None, wanted: Action) -> Response:
         serializer = TransitionWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        try:
+            amendment_pk = uuid.UUID(str(pk))
+        except ValueError:
+            raise NotFound("EG_BS_AMENDMENT_NOT_FOUND", f"No amendment {pk}") from None
         amendment = amendment_transition(
             caller=caller_for(request.user),
-            amendment_pk=uuid.UUID(str(pk)),
+            amendment_pk=amendment_pk,
             action=wanted,
             comment=serializer.validated_data.get("comment", ""),
             additional_details=serializer.validated_data.get("additional_details"),

@@ -125,6 +125,9 @@ def test_transition_endpoints_and_errors(
     assert (response.status_code, response.json()["code"]) == (403, "EG_BS_AMENDMENT_ACTION_NOT_ALLOWED")
     response = approver_client.post(f"{URL}00000000-0000-0000-0000-000000000000/approve/", {}, format="json")
     assert (response.status_code, response.json()["code"]) == (404, "EG_BS_AMENDMENT_NOT_FOUND")
+    response = approver_client.post(f"{URL}{'-' * 36}/approve/", {}, format="json")
+    assert (response.status_code, response.json()["code"]) == (404, "EG_BS_AMENDMENT_NOT_FOUND")
+    assert approver_client.get(f"{URL}{'-' * 36}/").status_code == 404
     assert amendment_snapshot() == before
 
     response = approver_client.post(f"{URL}{amendment.pk}/send-back/", {"comment": "order?"}, format="json")
