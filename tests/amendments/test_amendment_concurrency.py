@@ -11,7 +11,7 @@ from amendments.models import Amendment, AmendmentTransition
 from demands.models import ConsumerAccount, DemandDetail, DemandHistory
 from demands.services import demand_create
 from masters.access import Caller
-from tests.amendments.conftest import AT, LATER, amend, decide, wc_demand
+from tests.amendments.conftest import AT, LATER, amend, decide, lines, wc_demand
 from tests.concurrency import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -77,3 +77,20 @@ def test_two_racing_creates_leave_one_amendment_in_workflow(employee: Caller, wc
     outcomes = run_together([lambda: amend(employee, at=AT) for _ in range(4)], success="ok")
     assert sorted(outcomes) == ["EG_BS_AMENDMENT_DUPLICATE_ERROR"] * 3 + ["ok"]
     assert list(Amendment.objects.values_list("amendment_id", "status")) == [("DN-WS-107-001-000001", "INWORKFLOW")]
+
+
+def test_racing_creates_for_two_services_of_one_consumer_code_hit_the_constraint(
+    employee: Caller, wc_masters: dict[str, Any]
+) -> None:
+    """WC and PT accounts are different locks; the partial unique constraint is what keeps one in workflow."""
+    outcomes = run_together(
+        [
+            lambda: amend(employee, "C-9", at=AT),
+            lambda: amend(employee, "C-9", service="PT", details=lines(("PT_TAX", "-5")), at=AT),
+        ]
+        * 2,
+        success="ok",
+    )
+    assert sorted(outcomes) == ["EG_BS_AMENDMENT_DUPLICATE_ERROR"] * 3 + ["ok"]
+    assert Amendment.objects.filter(status="INWORKFLOW").count() == 1
+    assert Amendment.objects.count() == 1
