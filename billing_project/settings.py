@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "amendments",
     "bills",
     "payments",
+    "payments.gateway",
+    "payments.methods",
+    "payments.imports",
 ]
 
 MIDDLEWARE = [
