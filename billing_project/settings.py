@@ -216,7 +216,9 @@ PAYMENT_GATEWAY_CURRENCY = env.str("PAYMENT_GATEWAY_CURRENCY", default="INR")
 PAYMENT_GATEWAY_CALLBACK_BASE_URL = env.str("PAYMENT_GATEWAY_CALLBACK_BASE_URL", default="http://127.0.0.1:8000")
 PAYMENT_GATEWAY_CALLBACK_TOLERANCE_SECONDS = env.int("PAYMENT_GATEWAY_CALLBACK_TOLERANCE_SECONDS", default=300)
 # Waits after each status poll, in seconds (the last repeats): 5 min, 15 min, 1 h, 6 h, then daily.
-PAYMENT_GATEWAY_POLL_DELAYS = [int(d) for d in env.list("PAYMENT_GATEWAY_POLL_DELAYS", default=[300, 900, 3600, 21600, 86400])]
+PAYMENT_GATEWAY_POLL_DELAYS = [
+    int(d) for d in env.list("PAYMENT_GATEWAY_POLL_DELAYS", default=[300, 900, 3600, 21600, 86400])
+]
 PAYMENT_GATEWAY_MAX_POLLS = env.int("PAYMENT_GATEWAY_MAX_POLLS", default=10)
 PAYMENT_GATEWAY_POLL_MAX_AGE_SECONDS = env.int("PAYMENT_GATEWAY_POLL_MAX_AGE_SECONDS", default=7 * 86_400)
 # An INITIATED row older than this (its initiate call crashed or is lost) is looked up by merchant_reference;
