@@ -1,7 +1,13 @@
-"""REST routes of payments.methods (mounted under /api/v1/)."""
+"""REST routes of payments.methods (mounted under /api/v1/): payment methods, autopay mandates and charges."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from payments.methods.api.views import ChargeViewSet, MandateViewSet, PaymentMethodViewSet
+
+router = SimpleRouter()
+router.register("payment-methods", PaymentMethodViewSet, basename="payment-method")
+router.register("autopay-mandates", MandateViewSet, basename="autopay-mandate")
+router.register("autopay-charges", ChargeViewSet, basename="autopay-charge")
+urlpatterns = router.urls
