@@ -3,7 +3,7 @@
 * :class:`ImportRun` — one uploaded CSV file (an offline-collections file or a gateway/bank settlement file),
   its status and counters. The file's text is kept on the run so that a worker can execute it and resume it.
 * :class:`ImportRow` — what happened to one line: APPLIED (with the Payment it created or the gateway transaction
-  it settled), DUPLICATE (with the earlier applied row) or REJECTED (with the exact code and message).
+  it settled or confirmed), DUPLICATE (with the earlier applied row) or REJECTED (with the exact code and message).
 
 ``payment_imports_importrow_applied_once`` — a partial unique index on ``row_key`` among APPLIED rows — is what
 makes imports idempotent: a re-imported or concurrently imported line can never apply twice. See
@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 
 from masters.models import Tenant
+from payments.gateway.models import GatewayTransaction
 from payments.models import Payment
 
 
@@ -109,6 +110,14 @@ class ImportRow(models.Model):
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
     payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="import_rows")
+    gateway_transaction = models.ForeignKey(
+        GatewayTransaction,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="import_rows",
+        help_text="Settlement rows: the gateway transaction the line names.",
+    )
     duplicate_of = models.ForeignKey(
         "self",
         null=True,
@@ -118,6 +127,7 @@ class ImportRow(models.Model):
         help_text="For a DUPLICATE: the applied row it repeats.",
     )
     settlement_date = models.DateField(null=True, blank=True, help_text="Settlement rows: the file's date.")
+    note = models.TextField(blank=True, help_text="What the line did, when there is more to say than the outcome.")
     created_at = models.DateTimeField()
 
     class Meta:

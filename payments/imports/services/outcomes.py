@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from billing_project.db import is_unique_violation
+from payments.gateway.models import GatewayTransaction
 from payments.imports.domain.csvfile import Line
 from payments.imports.models import ImportRow, ImportRun, RowOutcome
 from payments.imports.selectors import applied_row
@@ -37,6 +38,8 @@ def row_record(
     payment: Payment | None = None,
     duplicate_of: ImportRow | None = None,
     settlement_date: dt.date | None = None,
+    gateway_transaction: GatewayTransaction | None = None,
+    note: str = "",
 ) -> ImportRow:
     """Insert the row and count it on the run, inside the caller's transaction."""
     with transaction.atomic(savepoint=False):
@@ -51,6 +54,8 @@ def row_record(
             payment=payment,
             duplicate_of=duplicate_of,
             settlement_date=settlement_date,
+            gateway_transaction=gateway_transaction,
+            note=note,
             created_at=at,
         )
         counter = _COUNTER[outcome]
@@ -78,6 +83,7 @@ def row_duplicate(
     first: ImportRow,
     at: dt.datetime,
     settlement_date: dt.date | None = None,
+    note: str = "",
 ) -> ImportRow | None:
     """Record a DUPLICATE of the applied row ``first`` (same key, an earlier line or another run)."""
     return _own_transaction(
@@ -89,6 +95,8 @@ def row_duplicate(
             row_key=row_key,
             duplicate_of=first,
             settlement_date=settlement_date,
+            gateway_transaction=first.gateway_transaction,
+            note=note,
         )
     )
 
@@ -102,12 +110,16 @@ def row_reject(
     at: dt.datetime,
     row_key: str = "",
     settlement_date: dt.date | None = None,
+    gateway_transaction: GatewayTransaction | None = None,
+    duplicate_if_applied: bool = True,
 ) -> ImportRow | None:
-    """Record a REJECTED line with its exact reason — or a DUPLICATE when its key was applied meanwhile.
+    """Record a REJECTED line with its exact reason — or, with ``duplicate_if_applied``, a DUPLICATE when its key
+    was applied meanwhile.
 
-    A line can fail because the same line of a concurrent import was just applied (the bill it fetched is paid,
-    nothing is due any more); then the line is a duplicate, not an error."""
-    first = applied_row(row_key)
+    An offline line can fail because the same line of a concurrent import was just applied (the bill it fetched
+    is paid, nothing is due any more); then the line is a duplicate, not an error. A settlement line that
+    contradicts an applied one stays REJECTED (``duplicate_if_applied=False``)."""
+    first = applied_row(row_key) if duplicate_if_applied else None
     if first is not None:
         return row_duplicate(run=run, line=line, row_key=row_key, first=first, at=at, settlement_date=settlement_date)
     return _own_transaction(
@@ -120,6 +132,7 @@ def row_reject(
             error_code=code,
             error_message=message,
             settlement_date=settlement_date,
+            gateway_transaction=gateway_transaction,
         )
     )
 
