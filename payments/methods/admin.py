@@ -22,7 +22,7 @@ from billing_project.errors import DomainError
 from masters.access import caller_for
 from payments.methods.models import AutopayCharge, AutopayMandate, PaymentMethod
 from payments.methods.selectors import visible_charges, visible_mandates, visible_payment_methods
-from payments.methods.services import autopay_mandate_revoke, payment_method_revoke
+from payments.methods.services import autopay_charge_retry_now, autopay_mandate_revoke, payment_method_revoke
 
 if TYPE_CHECKING:
     ModelAdmin = admin.ModelAdmin[Any]
@@ -201,8 +201,6 @@ class AutopayChargeAdmin(ReadOnlyMixin, ModelAdmin):
 
     @admin.action(description="Retry the selected FAILED charges now")
     def retry_now(self, request: HttpRequest, queryset: QuerySet[AutopayCharge]) -> None:
-        from payments.methods.services.charge import autopay_charge_retry_now
-
         caller, at = caller_for(request.user), clock.now()
         _each(
             self,

@@ -13,6 +13,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from billing_project import clock
+from payments.methods.services import autopay_charge_run, autopay_retries_due, autopay_schedule_due
 
 
 @shared_task(
@@ -24,8 +25,6 @@ from billing_project import clock
 )
 def schedule_autopay(*, limit: int = 1000) -> int:
     """Beat job: one charge per new bill of a mandated consumer; queue the SCHEDULED charges."""
-    from payments.methods.services.schedule import autopay_schedule_due
-
     result = autopay_schedule_due(at=clock.now(), limit=limit)
     for charge_id in result.to_charge:
         charge.delay(charge_id=str(charge_id))
@@ -41,8 +40,6 @@ def schedule_autopay(*, limit: int = 1000) -> int:
 )
 def charge(*, charge_id: str) -> str:
     """One attempt of one autopay charge; returns the charge's status afterwards."""
-    from payments.methods.services.charge import autopay_charge_run
-
     return str(autopay_charge_run(charge_id=charge_id, at=clock.now()).status)
 
 
@@ -55,8 +52,6 @@ def charge(*, charge_id: str) -> str:
 )
 def retry_due(*, limit: int = 500) -> int:
     """Beat job: settle IN_PROGRESS charges, queue the FAILED charges whose next retry date has passed."""
-    from payments.methods.services.charge import autopay_retries_due
-
     due = autopay_retries_due(at=clock.now(), limit=limit)
     for charge_id in due:
         charge.delay(charge_id=str(charge_id))

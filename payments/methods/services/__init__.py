@@ -9,6 +9,12 @@
   ``autopay_charge_retry_now`` — the gateway charge, its outcome and the retry schedule
 """
 
+from payments.methods.services.charge import (
+    autopay_charge_retry_now,
+    autopay_charge_run,
+    autopay_charges_sync,
+    autopay_retries_due,
+)
 from payments.methods.services.mandates import autopay_mandate_create, autopay_mandate_revoke
 from payments.methods.services.methods import (
     payment_method_register,
@@ -20,8 +26,12 @@ from payments.methods.services.schedule import ScheduleResult, autopay_schedule_
 
 __all__ = [
     "ScheduleResult",
+    "autopay_charge_retry_now",
+    "autopay_charge_run",
+    "autopay_charges_sync",
     "autopay_mandate_create",
     "autopay_mandate_revoke",
+    "autopay_retries_due",
     "autopay_schedule_due",
     "payment_method_register",
     "payment_method_revoke",
