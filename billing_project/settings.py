@@ -238,6 +238,13 @@ PAYMENT_GATEWAY_RETRY_JITTER = env.float("PAYMENT_GATEWAY_RETRY_JITTER", default
 # The payer's return page polls the gateway once for an open transaction (not more than every 10 s).
 PAYMENT_GATEWAY_RETURN_PAGE_POLL = env.bool("PAYMENT_GATEWAY_RETURN_PAGE_POLL", default=True)
 
+# --- Autopay (payments.methods; docs/payment-methods.md) ------------------------------------
+# Days to wait before each retry of a failed autopay charge: [3, 3, 3] = three retries, three days apart;
+# after the last one the charge is given up (the mandate stays on for the next bills).
+AUTOPAY_RETRY_DELAYS_DAYS = [int(d) for d in env.list("AUTOPAY_RETRY_DELAYS_DAYS", default=[3, 3, 3])]
+# An autopay attempt that stored no gateway transaction after this long is treated as lost (retried at once).
+AUTOPAY_LOST_ATTEMPT_SECONDS = env.int("AUTOPAY_LOST_ATTEMPT_SECONDS", default=900)
+
 # --- Security (production) ------------------------------------------------------------------
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
