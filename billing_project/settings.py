@@ -170,6 +170,13 @@ SPECTACULAR_SETTINGS = {
         "HistoryActionEnum": "demands.models.HistoryAction",
         "BillStatusEnum": "bills.models.BillStatus",
         "BillingRunStatusEnum": "bills.models.RunStatus",
+        "GatewayTransactionStatusEnum": "payments.gateway.models.TransactionStatus",
+        "GatewayTransactionKindEnum": "payments.gateway.models.TransactionKind",
+        "GatewayAttemptKindEnum": "payments.gateway.models.AttemptKind",
+        "GatewayAttemptOutcomeEnum": "payments.gateway.models.AttemptOutcome",
+        "GatewayRefundStatusEnum": "payments.gateway.models.RefundStatus",
+        "GatewayDeclineTypeEnum": "payments.gateway.models.DeclineType",
+        "GatewayAttentionReasonEnum": "payments.gateway.models.AttentionReason",
     },
 }
 

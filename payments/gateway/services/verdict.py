@@ -167,8 +167,7 @@ def _apply_locked(txn: GatewayTransaction, verdict: GatewayVerdict, source: str,
         return _outcome(txn, decision.result, decision.reason)
     if verdict.status == PENDING:
         txn.mark_pending()
-        if txn.next_poll_at is None:
-            txn.next_poll_at = at + poll_delay(config.poll_schedule(), txn.poll_count)
+        txn.next_poll_at = at + poll_delay(config.poll_schedule(), txn.poll_count)
     elif verdict.status == FAILURE:
         txn.mark_failure()
         txn.failure_code = verdict.failure_code[:64] or "failed"
