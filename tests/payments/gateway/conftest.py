@@ -121,4 +121,4 @@ def signed(body: bytes, at: dt.datetime = PAY_AT, secret: str = SECRET) -> str:
     return signature_header(secret, int(at.timestamp()), body)
 
 
-__all__ = ["AT", "CITY", "D", "KEY", "PAY_AT", "SECRET", "callback_body", "make_txn", "signed"]
+__all__ = ["AT", "CITY", "KEY", "PAY_AT", "SECRET", "D", "callback_body", "make_txn", "signed"]

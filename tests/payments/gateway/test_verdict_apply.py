@@ -204,7 +204,9 @@ def test_unknown_transaction_is_not_found(bill: Bill) -> None:
 def test_concurrent_success_verdicts_record_one_payment(bill: Bill) -> None:
     txn = make_txn(bill, "1100")
 
-    outcomes = run_together([lambda: apply(txn, success(txn), source=source) for source in ("CALLBACK", "POLL")])
+    outcomes = run_together(
+        [lambda: apply(txn, success(txn), source="CALLBACK"), lambda: apply(txn, success(txn), source="POLL")]
+    )
     assert sorted(outcome.result for outcome in outcomes) == ["applied", "duplicate"]
     assert Payment.objects.count() == 1
     assert GatewayTransaction.objects.get(pk=txn.pk).payment_id == Payment.objects.get().pk
