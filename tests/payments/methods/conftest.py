@@ -21,10 +21,11 @@ from bills.services.fetch import FetchCriteria, bill_fetch
 from demands.services import DemandInput, PayerInput, demand_create
 from masters.access import Caller, caller_for
 from masters.models import Payer, PayerType, Role, Tenant
-from payments.methods.models import AutopayMandate, PaymentMethod
-from payments.methods.services import autopay_mandate_create, payment_method_register
+from payments.methods.models import AutopayCharge, AutopayMandate, PaymentMethod
+from payments.methods.services import autopay_mandate_create, autopay_schedule_due, payment_method_register
 from tests.demands import conftest as demand_fixtures
 from tests.demands.conftest import PTAN2018_FROM, PTAN2018_TO, PTAN2019_FROM, PTAN2019_TO, line, pt_demand
+from tests.sandbox_gateway import running_sandbox_gateway
 
 seed = demand_fixtures.seed
 employee_user = demand_fixtures.employee_user
@@ -128,17 +129,99 @@ def opt_in(
     )
 
 
+# --- the real sandbox gateway -----------------------------------------------------------------------------------
+
+MANDATE_AT = AT + dt.timedelta(minutes=1)
+BILL_AT = AT + dt.timedelta(minutes=5)
+RUN_AT = AT + dt.timedelta(minutes=15)
+DAY = dt.timedelta(days=1)
+APPROVE = "4242424242424242"
+HARD = "4000000000000002"
+SOFT = "4000000000009995"
+
+
+@pytest.fixture
+def sandbox(settings: Any):
+    with running_sandbox_gateway() as running:
+        settings.PAYMENT_GATEWAY = "sandbox"
+        settings.PAYMENT_GATEWAY_URL = running.url
+        settings.PAYMENT_GATEWAY_SANDBOX_KEY = running.merchant_key
+        settings.PAYMENT_GATEWAY_SANDBOX_SECRET = running.secret
+        settings.PAYMENT_GATEWAY_CALL_RETRY_BASE_SECONDS = 0
+        settings.PAYMENT_GATEWAY_CALL_RETRY_CAP_SECONDS = 0
+        settings.AUTOPAY_RETRY_DELAYS_DAYS = [3, 3, 3]
+        running.faults(callback_mode="manual")
+        yield running
+
+
+def tokenise(sandbox, card_number: str) -> dict[str, Any]:
+    """What the gateway's tokenisation page hands back (our service never sees the card number)."""
+    with sandbox.merchant_client() as client:
+        response = client.post(
+            "/v1/tokens",
+            json={
+                "card_number": card_number,
+                "expiry_month": 12,
+                "expiry_year": 2030,
+                "holder_name": "Asha Devi",
+                "customer_reference": "asha",
+            },
+        )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+@pytest.fixture
+def autopay(sandbox, asha, asha_payer, employee):
+    """Asha's consumer with a 1000.00 bill generated after her opt-in; returns a function taking a card number."""
+
+    def setup(card_number: str) -> tuple[PaymentMethod, Bill, AutopayCharge, dict[str, Any]]:
+        token = tokenise(sandbox, card_number)
+        method = register(
+            asha,
+            token["token"],
+            label=token["label"],
+            brand=token["brand"],
+            last4=token["last4"],
+            expiry_month=token["expiry_month"],
+            expiry_year=token["expiry_year"],
+        )
+        code = next_consumer()
+        make_demands(employee, demand_of(asha_payer, code, "1000"))
+        opt_in(asha, method, code, at=MANDATE_AT)
+        bill = fetch_bill(employee, code, at=BILL_AT)
+        result = autopay_schedule_due(at=RUN_AT)
+        [charge] = AutopayCharge.objects.filter(pk__in=result.scheduled)
+        return method, bill, charge, token
+
+    return setup
+
+
+def charge_row(charge: AutopayCharge) -> tuple[Any, ...]:
+    charge.refresh_from_db()
+    return (charge.status, charge.attempt, charge.next_retry_at, charge.failure_code)
+
+
 __all__ = [
+    "APPROVE",
     "AT",
+    "BILL_AT",
     "CITY",
+    "DAY",
+    "HARD",
+    "MANDATE_AT",
     "P2018",
     "P2019",
+    "RUN_AT",
+    "SOFT",
     "THIRTY_DAYS",
     "D",
+    "charge_row",
     "demand_of",
     "fetch_bill",
     "make_demands",
     "next_consumer",
     "opt_in",
     "register",
+    "tokenise",
 ]

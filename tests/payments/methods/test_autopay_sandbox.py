@@ -10,90 +10,31 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
-
-import pytest
 
 from bills.models import Bill, BillStatus
 from payments.gateway.models import GatewayTransaction
-from payments.methods.models import AutopayCharge, ChargeStatus, PaymentMethod
-from payments.methods.services import autopay_schedule_due
-from payments.methods.services.charge import autopay_charge_run, autopay_retries_due
+from payments.methods.models import AutopayCharge, ChargeStatus
+from payments.methods.services import autopay_charge_run, autopay_retries_due, autopay_schedule_due
 from payments.models import Payment, PaymentDetail
-from tests.payments.methods.conftest import AT, demand_of, fetch_bill, make_demands, next_consumer, opt_in, register
-from tests.sandbox_gateway import running_sandbox_gateway
+from tests.payments.methods.conftest import (
+    APPROVE,
+    BILL_AT,
+    DAY,
+    HARD,
+    MANDATE_AT,
+    RUN_AT,
+    SOFT,
+    charge_row,
+    demand_of,
+    fetch_bill,
+    make_demands,
+    next_consumer,
+    opt_in,
+    register,
+    tokenise,
+)
 
 D = Decimal
-MANDATE_AT = AT + dt.timedelta(minutes=1)
-BILL_AT = AT + dt.timedelta(minutes=5)
-RUN_AT = AT + dt.timedelta(minutes=15)
-DAY = dt.timedelta(days=1)
-
-APPROVE = "4242424242424242"
-HARD = "4000000000000002"
-SOFT = "4000000000009995"
-
-
-@pytest.fixture
-def sandbox(settings: Any):
-    with running_sandbox_gateway() as running:
-        settings.PAYMENT_GATEWAY = "sandbox"
-        settings.PAYMENT_GATEWAY_URL = running.url
-        settings.PAYMENT_GATEWAY_SANDBOX_KEY = running.merchant_key
-        settings.PAYMENT_GATEWAY_SANDBOX_SECRET = running.secret
-        settings.PAYMENT_GATEWAY_CALL_RETRY_BASE_SECONDS = 0
-        settings.PAYMENT_GATEWAY_CALL_RETRY_CAP_SECONDS = 0
-        settings.AUTOPAY_RETRY_DELAYS_DAYS = [3, 3, 3]
-        running.faults(callback_mode="manual")
-        yield running
-
-
-def tokenise(sandbox, card_number: str) -> dict[str, Any]:
-    """What the gateway's tokenisation page hands back (our service never sees the card number)."""
-    with sandbox.merchant_client() as client:
-        response = client.post(
-            "/v1/tokens",
-            json={
-                "card_number": card_number,
-                "expiry_month": 12,
-                "expiry_year": 2030,
-                "holder_name": "Asha Devi",
-                "customer_reference": "asha",
-            },
-        )
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-@pytest.fixture
-def autopay(sandbox, asha, asha_payer, employee):
-    """Asha's consumer with a 1000.00 bill generated after her opt-in; returns a function taking a card number."""
-
-    def setup(card_number: str) -> tuple[PaymentMethod, Bill, AutopayCharge, dict[str, Any]]:
-        token = tokenise(sandbox, card_number)
-        method = register(
-            asha,
-            token["token"],
-            label=token["label"],
-            brand=token["brand"],
-            last4=token["last4"],
-            expiry_month=token["expiry_month"],
-            expiry_year=token["expiry_year"],
-        )
-        code = next_consumer()
-        make_demands(employee, demand_of(asha_payer, code, "1000"))
-        opt_in(asha, method, code, at=MANDATE_AT)
-        bill = fetch_bill(employee, code, at=BILL_AT)
-        result = autopay_schedule_due(at=RUN_AT)
-        [charge] = AutopayCharge.objects.filter(pk__in=result.scheduled)
-        return method, bill, charge, token
-
-    return setup
-
-
-def charge_row(charge: AutopayCharge) -> tuple[Any, ...]:
-    charge.refresh_from_db()
-    return (charge.status, charge.attempt, charge.next_retry_at, charge.failure_code)
 
 
 def test_an_approved_autopay_creates_exactly_one_payment(autopay):
