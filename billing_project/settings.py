@@ -177,6 +177,9 @@ SPECTACULAR_SETTINGS = {
         "GatewayRefundStatusEnum": "payments.gateway.models.RefundStatus",
         "GatewayDeclineTypeEnum": "payments.gateway.models.DeclineType",
         "GatewayAttentionReasonEnum": "payments.gateway.models.AttentionReason",
+        "PaymentImportKindEnum": "payments.imports.models.ImportKind",
+        "PaymentImportStatusEnum": "payments.imports.models.ImportStatus",
+        "PaymentImportRowOutcomeEnum": "payments.imports.models.RowOutcome",
     },
 }
 

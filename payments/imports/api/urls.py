@@ -1,7 +1,11 @@
-"""REST routes of payments.imports (mounted under /api/v1/)."""
+"""REST routes of payments.imports (mounted under /api/v1/): ``/api/v1/payment-imports/``."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from payments.imports.api.views import ImportRunViewSet
+
+router = SimpleRouter()
+router.register("payment-imports", ImportRunViewSet, basename="payment-import")
+urlpatterns = router.urls
