@@ -75,7 +75,11 @@ def gateway_refund(
     if not reason.strip():
         raise DomainError("GATEWAY_REFUND_REASON_REQUIRED", "A refund needs a reason", fields={"reason": ["required"]})
     with transaction.atomic(durable=True):
-        rows = list(GatewayTransaction.objects.select_for_update().select_related("tenant", "payment").filter(pk=key))
+        rows = list(
+            GatewayTransaction.objects.select_for_update(of=("self",))
+            .select_related("tenant", "payment")
+            .filter(pk=key)
+        )
         if not rows:
             raise GatewayTransactionNotFound(message=f"No gateway transaction {transaction_id}")
         txn = rows[0]
