@@ -156,3 +156,22 @@ def test_runs_are_scoped_to_the_callers_tenants(importer, api_client_for, cashie
 
 def test_anonymous_callers_are_refused(anon_client):
     assert anon_client.get(URL).status_code == 401
+
+
+def test_a_retried_upload_with_the_same_idempotency_key_creates_one_run(seed, cashier_client):
+    first = cashier_client.post(
+        URL,
+        {"kind": "OFFLINE_COLLECTIONS", "tenant": CITY, "file": SimpleUploadedFile("a.csv", FILE)},
+        format="multipart",
+        HTTP_IDEMPOTENCY_KEY="upload-1",
+    )
+    again = cashier_client.post(
+        URL,
+        {"kind": "OFFLINE_COLLECTIONS", "tenant": CITY, "file": SimpleUploadedFile("a.csv", FILE)},
+        format="multipart",
+        HTTP_IDEMPOTENCY_KEY="upload-1",
+    )
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert ImportRun.objects.count() == 1
