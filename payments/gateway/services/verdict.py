@@ -143,8 +143,6 @@ def _apply_locked(txn: GatewayTransaction, verdict: GatewayVerdict, source: str,
         amount=txn.amount,
         verdict=verdict,
     )
-    if verdict.sequence is not None and verdict.sequence > txn.last_sequence:
-        txn.last_sequence = verdict.sequence
     if decision.result == REJECTED:
         reason = REJECT_REASONS.get(decision.reason)
         if reason is not None:
@@ -159,6 +157,8 @@ def _apply_locked(txn: GatewayTransaction, verdict: GatewayVerdict, source: str,
         txn.save()
         logger.warning("gateway verdict rejected", extra={"transaction": str(txn.pk), "reason": decision.reason})
         return _outcome(txn, REJECTED, decision.reason)
+    if verdict.sequence is not None and verdict.sequence > txn.last_sequence:
+        txn.last_sequence = verdict.sequence
     if not txn.gateway_transaction_id and verdict.gateway_transaction_id:
         txn.gateway_transaction_id = verdict.gateway_transaction_id
     if decision.result in (DUPLICATE, STALE):

@@ -164,3 +164,43 @@ def test_signature_round_trip_and_every_refusal() -> None:
     assert signature.signature_problem(header=header, **{**ok, "secret": "other"}) == signature.MISMATCH
     assert signature.signature_problem(header=header, **{**ok, "now": 1_714_557_600 + 301}) == signature.EXPIRED
     assert signature.signature_problem(header=header, **{**ok, "now": 1_714_557_600 - 301}) == signature.EXPIRED
+
+
+verdicts = st.lists(
+    st.builds(
+        GatewayVerdict,
+        status=st.sampled_from(["PENDING", "SUCCESS", "FAILURE"]),
+        amount=st.sampled_from([D("1100.00"), D("1100.00"), D("1000.00"), None]),
+        gateway_transaction_id=st.sampled_from(["txn_1", "txn_1", "txn_2", ""]),
+        sequence=st.one_of(st.none(), st.integers(1, 6)),
+    ),
+    max_size=12,
+)
+
+
+@given(verdicts)
+def test_any_stream_of_verdicts_settles_once_on_the_first_acceptable_final(stream: list[GatewayVerdict]) -> None:
+    """Duplicated, reordered and mismatching verdicts: the status changes to a final one at most once, to the
+    first final verdict whose amount and id match, and never again (so at most one Payment is recorded)."""
+    status, last = "PENDING", 0
+    finals_applied = 0
+    expected = next(
+        (
+            v.status
+            for v in stream
+            if v.status != "PENDING"
+            and (v.amount is None or v.amount == D("1100.00"))
+            and v.gateway_transaction_id in ("txn_1", "")
+        ),
+        None,
+    )
+    for v in stream:
+        decision = decide(status, v, last=last)
+        if v.sequence is not None and decision.result != "rejected":
+            last = max(last, v.sequence)
+        if decision.result == "applied":
+            if v.status != "PENDING":
+                finals_applied += 1
+            status = v.status
+    assert finals_applied <= 1
+    assert status == (expected or "PENDING")
