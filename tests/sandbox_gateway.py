@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
+from billing_project import clock
 from payments.sandbox import SandboxGateway
 
 SECRET = "test-sandbox-secret"
@@ -93,8 +94,13 @@ class RunningSandbox:
 
 @contextlib.contextmanager
 def running_sandbox_gateway(*, secret: str = SECRET, merchant_key: str = MERCHANT_KEY) -> Iterator[RunningSandbox]:
-    """Start the sandbox on a free port of 127.0.0.1 in a thread; stop it on exit."""
-    gateway = SandboxGateway(host="127.0.0.1", port=0, secret=secret, merchant_key=merchant_key).start()
+    """Start the sandbox on a free port of 127.0.0.1 in a thread; stop it on exit.
+
+    Its clock is ``billing_project.clock.now``: under ``clock.frozen(at)`` the sandbox's transaction times and
+    callback signature timestamps are ``at`` too, so that our callback endpoint (which checks the signature's
+    age against ``clock.now()``) and the sandbox agree on the time.
+    """
+    gateway = SandboxGateway(host="127.0.0.1", port=0, secret=secret, merchant_key=merchant_key, now=clock.now).start()
     running = RunningSandbox(gateway)
     try:
         yield running
@@ -144,7 +150,8 @@ class CallbackReceiver:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/callback"
+        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.url = f"{self.base_url}/callback"  # any path is accepted and recorded
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from typing import Any
 
 import httpx
@@ -74,7 +73,9 @@ class CallbackDelivery:
         for attempt in range(1, ATTEMPTS + 1):
             headers = {
                 "Content-Type": "application/json",
-                SIGNATURE_HEADER: signature_header(secret=self.secret, timestamp=int(time.time()), body=body),
+                SIGNATURE_HEADER: signature_header(
+                    secret=self.secret, timestamp=int(self.store.now().timestamp()), body=body
+                ),
             }
             try:
                 response = client.post(callback.url, content=body, headers=headers)

@@ -152,7 +152,7 @@ def _utc_now() -> dt.datetime:
 class SandboxStore:
     def __init__(self, *, now: Callable[[], dt.datetime] = _utc_now) -> None:
         self._lock = threading.RLock()
-        self._now = now
+        self.now = now  # the sandbox's clock: transaction times and callback signature timestamps
         self.changed = threading.Condition(self._lock)  # notified when a callback is queued
         self._reset()
 
@@ -238,7 +238,7 @@ class SandboxStore:
         if not isinstance(customer, dict):
             raise SandboxError(400, "invalid_request", "customer must be an object")
         txn_id = "txn_" + secrets.token_hex(10)
-        now = self._now()
+        now = self.now()
         txn = Transaction(
             id=txn_id,
             merchant_reference=reference,
@@ -331,7 +331,7 @@ class SandboxStore:
         callback_url = _text(payload, "callback_url", required=False)
         description = _text(payload, "description", required=False)
         token_id = _text(payload, "token")
-        now = self._now()
+        now = self.now()
         with self._lock:
             token = self.tokens.get(token_id)
             if token is None:
@@ -382,7 +382,7 @@ class SandboxStore:
         """Move ``txn`` (lock held) and queue its callback."""
         txn.status = status
         txn.failure_code = failure_code
-        txn.updated_at = self._now()
+        txn.updated_at = self.now()
         txn.sequence += 1
         if txn.callback_url:
             self.queue.append(_callback(txn, status, failure_code, txn.sequence, txn.updated_at))

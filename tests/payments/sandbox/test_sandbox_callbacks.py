@@ -49,6 +49,8 @@ def test_an_approval_is_called_back_at_once_signed(
         "sequence": 1,
         "occurred_at": updated,
     }
+    # a delivery run holds the sender: this call returns once the background run has recorded its outcome
+    assert sandbox_gateway.deliver_callbacks() == {"delivered": 0, "failed": 0, "dropped": 0}
     delivery = sandbox_gateway.state()["deliveries"]
     assert [(d["outcome"], d["attempts"], d["http_status"]) for d in delivery] == [("delivered", 1, 200)]
 
