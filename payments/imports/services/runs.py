@@ -29,7 +29,6 @@ from payments.imports.domain.csvfile import (
     SETTLEMENT_OPTIONAL,
     SETTLEMENT_REQUIRED,
     FileRefused,
-    Line,
     iter_lines,
     read_file,
 )
@@ -42,6 +41,7 @@ from payments.imports.services.errors import (
     ImportRunNotFound,
 )
 from payments.imports.services.offline import offline_row_import
+from payments.imports.services.settlement import settlement_row_import
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,10 @@ COLUMNS = {
 }
 FINAL = (ImportStatus.DONE, ImportStatus.FAILED)
 RowHandler = Callable[..., ImportRow | None]
+HANDLERS: dict[ImportKind, RowHandler] = {
+    ImportKind.OFFLINE_COLLECTIONS: offline_row_import,
+    ImportKind.SETTLEMENT: settlement_row_import,
+}
 
 
 def import_run_create(
@@ -148,14 +152,6 @@ def _caller(run: ImportRun) -> Caller:
     raise PermissionDeniedError(message=f"The uploader {run.uploaded_by_name} no longer exists")
 
 
-def _handler(kind: str) -> RowHandler:
-    if kind == ImportKind.SETTLEMENT:
-        from payments.imports.services.settlement import settlement_row_import
-
-        return settlement_row_import
-    return offline_row_import
-
-
 def import_run_execute(
     *,
     run_id: uuid.UUID | str,
@@ -174,7 +170,7 @@ def import_run_execute(
         caller = _caller(run)
     except DomainError as exc:
         return _finish(run, ImportStatus.FAILED, at, f"{exc.code}: {exc.message}")
-    handler = _handler(run.kind)
+    handler = HANDLERS[ImportKind(run.kind)]
     done = set(ImportRow.objects.filter(run=run).values_list("line_number", flat=True))
     handled = 0
     for line in iter_lines(run.content):
@@ -182,24 +178,14 @@ def import_run_execute(
             continue
         if max_rows is not None and handled >= max_rows:
             return import_run_get(run.pk)
-        row = _apply(run, handler, caller, line, at)
-        if isinstance(row, ImportRun):
-            return row
+        try:
+            row = handler(run=run, caller=caller, line=line, at=at)
+        except (OperationalError, InterfaceError):
+            raise  # transient: the run stays RUNNING; the task's retry (or a new call) resumes at this line
+        except Exception as exc:  # a bug, not a rule: stop here, keep what was applied, say where
+            logger.exception("import run %s failed at line %s", run.pk, line.number)
+            return _finish(run, ImportStatus.FAILED, at, f"line {line.number}: {type(exc).__name__}: {exc}")
         handled += 1
         if on_row is not None:
             on_row(row)
     return _finish(run, ImportStatus.DONE, at)
-
-
-def _apply(
-    run: ImportRun, handler: RowHandler, caller: Caller, line: Line, at: dt.datetime
-) -> ImportRow | ImportRun | None:
-    """One line through its handler; an unexpected error fails the run (answered instead of a row)."""
-    try:
-        row: ImportRow | None = handler(run=run, caller=caller, line=line, at=at)
-    except (OperationalError, InterfaceError):
-        raise  # transient: the run stays RUNNING; the task's retry (or a new call) resumes at this line
-    except Exception as exc:
-        logger.exception("import run %s failed at line %s", run.pk, line.number)
-        return _finish(run, ImportStatus.FAILED, at, f"line {line.number}: {type(exc).__name__}: {exc}")
-    return row
