@@ -3,6 +3,7 @@ signature, sequence, immediate and manual delivery, retries, duplicates, reorder
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -10,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from billing_project import clock
 from tests.sandbox_gateway import CallbackReceiver, RunningSandbox
 
 from .conftest import new_transaction
@@ -203,4 +205,22 @@ def test_a_token_charge_is_called_back_with_its_final_status(
         "card_declined",
         1,
     )
+    assert signature_valid(sandbox_gateway.secret, request)
+
+
+def test_the_sandbox_reads_our_clock_so_frozen_tests_get_matching_signature_times(
+    sandbox_gateway: RunningSandbox, merchant: httpx.Client, callback_receiver: CallbackReceiver
+) -> None:
+    """The fixture gives the sandbox ``billing_project.clock.now``: under ``clock.frozen`` its transaction
+    times and signature timestamps are the frozen time (what our endpoint compares them with)."""
+    sandbox_gateway.faults(callback_mode="manual")
+    moment = dt.datetime(2024, 5, 1, 11, 0, tzinfo=dt.UTC)
+    with clock.frozen(moment):
+        txn = new_transaction(merchant, callback_url=callback_receiver.url)
+        sandbox_gateway.approve(txn["id"])
+        sandbox_gateway.deliver_callbacks()
+    [request] = callback_receiver.requests
+    assert txn["created_at"] == "2024-05-01T11:00:00+00:00"
+    assert json.loads(request["body"])["occurred_at"] == "2024-05-01T11:00:00+00:00"
+    assert request["headers"]["X-Sandbox-Signature"].startswith(f"t={int(moment.timestamp())},v1=")
     assert signature_valid(sandbox_gateway.secret, request)
