@@ -401,3 +401,28 @@ def test_an_unknown_run_is_not_found(db):
     assert (caught.value.code, caught.value.http_status) == ("PAYMENT_IMPORT_RUN_NOT_FOUND", 404)
     assert ImportRun.objects.count() == 0
     assert RowOutcome.APPLIED == "APPLIED"
+
+
+def test_a_line_failing_inside_its_transaction_leaves_nothing_and_fails_the_run(employee, importer):
+    """The receipt sequence is set back (a broken master): the second line's receipt number is taken, so its
+    transaction fails after the payment row was inserted — and rolls back whole: no payment, no write-back, no
+    row, no count. An error that is not a business rule stops the run FAILED, naming the line."""
+    from masters.models import IdSequence
+
+    make_bill(employee, pt_demand("PT-1", details=(line("PT_TAX", "1000"),)))
+    make_bill(employee, pt_demand("PT-2", details=(line("PT_TAX", "500"),)))
+    run = create_run(importer, offline_csv("PT-1,PT,1000,CASH,R-1,2024-05-01", "PT-2,PT,500,CASH,R-2,2024-05-01"))
+    import_run_execute(run_id=run.pk, at=PAY_AT, max_rows=1)
+    assert IdSequence.objects.filter(name="seq_egcl_receipt_pt_pb_amritsar").update(last_value=0) == 1
+    before = state()
+
+    failed = import_run_execute(run_id=run.pk, at=PAY_AT)
+
+    assert (failed.status, failed.finished_at) == (ImportStatus.FAILED, PAY_AT)
+    assert failed.error.startswith("line 3: IntegrityError: ")
+    assert counts(failed) == (ImportStatus.FAILED, 2, 1, 1, 0, 0)
+    assert outcomes(failed) == [(2, "APPLIED", "", "")]
+    assert state() == before
+    assert lines_of("PT-2") == [("PT_TAX", D("500.00"), D("0.00"))]
+    assert Payment.objects.count() == 1
+    assert import_run_execute(run_id=run.pk, at=PAY_AT).status == ImportStatus.FAILED  # final: not run again
