@@ -48,12 +48,11 @@ from payments.methods.models import (
 from payments.methods.selectors import MANAGE_ROLES
 from payments.methods.services.errors import ChargeNotFound, ChargeNotRetryable
 from payments.methods.services.methods import expires_at
-from payments.methods.services.schedule import OVER_LIMIT, supersede
+from payments.methods.services.schedule import BILL_PAID, OVER_LIMIT, supersede
 
 logger = logging.getLogger(__name__)
 
 ACTOR = "autopay"
-BILL_PAID = "BILL_PAID"
 NOTHING_DUE = "NOTHING_DUE"
 PAYER_CHANGED = "PAYER_CHANGED"
 MANDATE_REVOKED = "MANDATE_REVOKED"

@@ -40,6 +40,7 @@ from payments.methods.services.methods import expired_q
 
 ONE_PER_BILL = "payment_methods_autopaycharge_one_per_bill"
 SUPERSEDED = "SUPERSEDED"
+BILL_PAID = "BILL_PAID"
 OVER_LIMIT = "AUTOPAY_OVER_LIMIT"
 
 
@@ -120,6 +121,22 @@ def _schedule_one(bill_id: uuid.UUID, mandate_id: int, at: dt.datetime, result: 
     if gave_up and _demand_ids(bill.pk) <= _demand_ids(charges[0].bill_id):
         result.skipped += 1
         return
+    # An open charge whose bill was paid meanwhile (at the counter) ends there; the new bill starts afresh.
+    paid = set(
+        Bill.objects.filter(
+            pk__in=[c.bill_id for c in open_charges], status__in=(BillStatus.PAID, BillStatus.PARTIALLY_PAID)
+        ).values_list("pk", flat=True)
+    )
+    for old in [c for c in open_charges if c.bill_id in paid]:
+        AutopayCharge.objects.filter(pk=old.pk).update(
+            status=ChargeStatus.CANCELLED,
+            next_retry_at=None,
+            failure_code=BILL_PAID,
+            failure_message=f"Bill {old.bill_id} was paid",
+            updated_at=at,
+            finished_at=at,
+        )
+    open_charges = [c for c in open_charges if c.bill_id not in paid]
     previous = open_charges[0] if open_charges else None
     charge = AutopayCharge(
         mandate=mandate,

@@ -289,3 +289,37 @@ def test_concurrent_scheduling_runs_schedule_each_bill_once(seed, user_factory, 
 
     assert sum(outcomes) == 5, outcomes
     assert sorted(AutopayCharge.objects.values_list("bill__consumer_code", flat=True)) == sorted(codes)
+
+
+def test_a_failed_charge_whose_bill_was_paid_at_the_counter_ends_and_the_next_bill_starts_afresh(
+    asha, method, consumer, employee, user_factory
+):
+    from payments.services import PaymentDetailInput, PaymentInput, payment_create
+
+    mandate = opt_in(asha, method, consumer, at=MANDATE_AT)
+    bill = fetch_bill(employee, consumer, at=BILL_AT)
+    old = AutopayCharge.objects.create(
+        mandate=mandate, bill=bill, amount=bill.total_amount, attempt=2, status=ChargeStatus.FAILED,
+        next_retry_at=RUN_AT + dt.timedelta(days=3), created_at=RUN_AT, updated_at=RUN_AT,
+    )  # fmt: skip
+    cashier = caller_for(user_factory("cashier", {CITY: [Role.CASHIER]}))
+    paid_at = RUN_AT + dt.timedelta(hours=1)
+    payment_create(
+        caller=cashier,
+        payment=PaymentInput(
+            tenant_code=CITY, payment_mode="CASH", total_due=D("1000"), total_amount_paid=D("1000"), paid_by="Asha",
+            details=(PaymentDetailInput(bill_id=bill.pk, business_service="PT", total_due=D("1000"),
+                                        total_amount_paid=D("1000")),),
+        ),
+        at=paid_at,
+    )  # fmt: skip
+    make_demands(employee, demand_of(mandate.payer, consumer, "300", period=P2018), at=paid_at)
+    new_bill = fetch_bill(employee, consumer, at=paid_at)
+
+    result = autopay_schedule_due(at=paid_at + dt.timedelta(minutes=1))
+
+    old.refresh_from_db()
+    assert (old.status, old.failure_code, old.superseded_by_id) == ("CANCELLED", "BILL_PAID", None)
+    new = AutopayCharge.objects.get(bill=new_bill)
+    assert (new.amount, new.attempt, new.status, new.next_retry_at) == (D("300.00"), 0, "SCHEDULED", None)
+    assert (result.scheduled, result.superseded) == ([new.pk], [])
