@@ -11,7 +11,8 @@ Per candidate bill, under the mandate's row lock:
 * an open charge of the mandate on an older bill (SCHEDULED or FAILED) is **superseded**: it is CANCELLED
   (``SUPERSEDED``, ``superseded_by`` the new charge) and the new bill's charge continues its attempt count and
   its next retry date — a regenerated bill never restarts the retry schedule; a charge IN_PROGRESS makes the
-  run skip the consumer until its outcome is known;
+  run skip the consumer until its outcome is known; an open charge whose bill was paid meanwhile (at the
+  counter) is CANCELLED ``BILL_PAID`` instead, and the new bill's charge starts afresh;
 * when the mandate's last charge for the consumer was given up and the new bill bills no demand that bill did
   not, the bill is skipped (the same dues are not retried again; a bill with a new demand is charged);
 * a bill above the mandate's ``max_amount`` gets a charge GAVE_UP at once with ``AUTOPAY_OVER_LIMIT`` (visible
