@@ -221,3 +221,42 @@ def test_the_same_seed_gives_the_same_faults(
                 statuses.append(response.status_code)
             replay.append(statuses)
     assert replay == seen
+
+
+def test_slow_answers_and_timeouts_settle_the_same_way(
+    sandbox: RunningSandbox, flow_settings: Any, payer: Caller, make_pt_bill: Callable[[], Bill]
+) -> None:
+    """Our calls time out (the sandbox holds them longer than our read timeout; the work is done all the
+    same), then, while polling, connections are closed without an answer and answers come slowly but in time."""
+    bills = [make_pt_bill() for _ in range(8)]
+    flow_settings.PAYMENT_GATEWAY_READ_TIMEOUT = 0.1
+    sandbox.faults(timeout_rate=0.4, slow_seconds=0.3, drop_callback_rate=0.5, callback_mode="manual", seed=5)
+    with at(PAY_AT):
+        txns = [gateway_payment_initiate(caller=payer, bill_id=b.pk, amount=D("1100"), at=PAY_AT) for b in bills]
+    at_gateway = sandbox_ids(sandbox)
+    approved: dict[str, str] = {}
+    for i, txn in enumerate(txns):
+        [found] = at_gateway[txn.merchant_reference]  # a timed-out call did the work: every one reached it
+        if i % 2:
+            sandbox.decline(found["id"])
+        else:
+            sandbox.approve(found["id"])
+            approved[txn.merchant_reference] = found["id"]
+    with at(PAY_AT + dt.timedelta(minutes=1)):
+        sandbox.deliver_callbacks()
+    # Polling meets connections closed without an answer (held 0.05 s, within our timeout) and slow answers.
+    sandbox.faults(timeout_rate=0.3, slow_rate=0.3, slow_seconds=0.05)
+    flow_settings.PAYMENT_GATEWAY_READ_TIMEOUT = 1.0
+    run_jobs_until_settled(PAY_AT + dt.timedelta(minutes=30))
+
+    for txn in txns:
+        txn.refresh_from_db()
+        if txn.merchant_reference in approved:
+            assert (txn.status, txn.gateway_transaction_id) == ("SUCCESS", approved[txn.merchant_reference])
+            assert Payment.objects.get(pk=txn.payment_id).total_amount_paid == D("1100.00")
+        else:
+            assert (txn.status, txn.payment_id, txn.failure_code) == ("FAILURE", None, "payer_declined")
+    assert Payment.objects.count() == len(approved) == 4
+    errors = list(GatewayAttempt.objects.filter(outcome=AttemptOutcome.TRANSIENT).values_list("kind", "error"))
+    assert any(kind == "INITIATE" and error.startswith("timeout: ReadTimeout") for kind, error in errors)
+    assert any(error.startswith("connection error: RemoteProtocolError") for _, error in errors)
