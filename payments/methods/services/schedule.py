@@ -37,7 +37,7 @@ from payments.methods.models import (
     ChargeStatus,
     MethodStatus,
 )
-from payments.methods.services.methods import expired_q
+from payments.methods.services.methods import expired_q, payment_methods_expire
 
 ONE_PER_BILL = "payment_methods_autopaycharge_one_per_bill"
 SUPERSEDED = "SUPERSEDED"
@@ -53,6 +53,7 @@ class ScheduleResult:
     superseded: list[uuid.UUID] = field(default_factory=list)
     over_limit: list[uuid.UUID] = field(default_factory=list)
     skipped: int = 0
+    methods_expired: int = 0
     to_charge: list[uuid.UUID] = field(default_factory=list)
 
 
@@ -84,8 +85,9 @@ def candidate_bills(at: dt.datetime) -> QuerySet[Bill]:
 
 
 def autopay_schedule_due(*, at: dt.datetime, limit: int = 1000) -> ScheduleResult:
-    """Schedule a charge for every new bill of a consumer under an active mandate (idempotent)."""
-    result = ScheduleResult()
+    """Schedule a charge for every new bill of a consumer under an active mandate (idempotent). First marks the
+    payment methods whose expiry month has ended EXPIRED."""
+    result = ScheduleResult(methods_expired=payment_methods_expire(at=at))
     candidates = candidate_bills(at).values_list("pk", "mandate_id")[:limit]  # type: ignore[misc]  # annotation
     for bill_id, mandate_id in candidates:
         try:

@@ -184,6 +184,23 @@ def test_bill_naming_another_payer_is_not_charged(asha, asha_payer, method, empl
     assert charges() == []
 
 
+def test_expired_methods_are_marked_and_schedule_nothing(asha, asha_payer, employee):
+    code = next_consumer()
+    make_demands(employee, demand_of(asha_payer, code, expiry=dt.timedelta(days=60)))
+    method = register(asha, expiry_month=5, expiry_year=2024)
+    opt_in(asha, method, code, at=MANDATE_AT)
+    fetch_bill(employee, code, at=BILL_AT)
+
+    result = autopay_schedule_due(at=dt.datetime(2024, 6, 1, 0, 0, tzinfo=dt.UTC))
+
+    assert (result.methods_expired, result.scheduled, PaymentMethod.objects.get().status) == (1, [], "EXPIRED")
+    assert charges() == []
+    # The same run a second earlier (still May): the card is valid and the bill is charged.
+    PaymentMethod.objects.update(status="ACTIVE")
+    result = autopay_schedule_due(at=dt.datetime(2024, 5, 31, 23, 59, 59, tzinfo=dt.UTC))
+    assert (result.methods_expired, len(result.scheduled)) == (0, 1)
+
+
 def test_revoked_mandates_and_flagged_methods_schedule_nothing(asha, method, consumer, employee):
     mandate = opt_in(asha, method, consumer, at=MANDATE_AT)
     fetch_bill(employee, consumer, at=BILL_AT)
