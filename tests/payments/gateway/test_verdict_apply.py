@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import OperationalError, connection, transaction
 
 from bills.models import Bill, BillStatus
 from masters.access import Caller
@@ -210,3 +212,44 @@ def test_concurrent_success_verdicts_record_one_payment(bill: Bill) -> None:
     assert sorted(outcome.result for outcome in outcomes) == ["applied", "duplicate"]
     assert Payment.objects.count() == 1
     assert GatewayTransaction.objects.get(pk=txn.pk).payment_id == Payment.objects.get().pk
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("held", ["transaction", "bill"])
+def test_verdict_apply_takes_its_locks_before_it_writes(bill: Bill, held: str) -> None:
+    """While another transaction holds the gateway transaction row (or the bill, which payment_record locks),
+    applying a SUCCESS waits on that lock and, with a lock timeout, fails having written nothing."""
+    txn = make_txn(bill, "1100")
+    rows = {
+        "transaction": GatewayTransaction.objects.filter(pk=txn.pk),
+        "bill": Bill.objects.filter(pk=bill.pk),
+    }[held]
+    locked, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                list(rows.select_for_update())
+                locked.set()
+                release.wait(timeout=60)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(timeout=30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '300ms'")
+        with pytest.raises(OperationalError, match="lock timeout"):
+            apply(txn, success(txn))
+        assert GatewayTransaction.objects.get(pk=txn.pk).status == TransactionStatus.PENDING
+        assert Payment.objects.count() == 0
+    finally:
+        release.set()
+        holder.join(timeout=60)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    assert apply(txn, success(txn)).result == "applied"
+    assert Payment.objects.count() == 1
