@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from payments.gateway.adapters.base import GatewayError, GatewayNotFound
@@ -53,11 +53,22 @@ def _record(
         GatewayTransaction.objects.filter(pk=transaction_id).update(attempt_count=F("attempt_count") + 1)
 
 
+class CallInsideTransaction(RuntimeError):
+    """A gateway call was attempted inside a database transaction (DESIGN rule 8): a programming error."""
+
+
+def _inside_transaction() -> bool:
+    """True inside an atomic block of our code (a test case's wrapping transaction does not count)."""
+    return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+
+
 def gateway_call(
     *, txn: GatewayTransaction, kind: str, summary: dict[str, Any], call: Callable[[], T], at: dt.datetime
 ) -> T:
     """Run ``call`` (an adapter method bound to its request), retrying transient errors per
     ``PAYMENT_GATEWAY_CALL_ATTEMPTS``; every call is recorded. Raises the last ``GatewayError``."""
+    if _inside_transaction():
+        raise CallInsideTransaction(f"gateway call {kind} for {txn.pk} inside a database transaction")
     policy = config.call_retry_policy()
     failures = 0
     while True:

@@ -219,3 +219,14 @@ def test_a_gateway_id_the_gateway_forgot_goes_to_the_queue(bill: Bill, sandbox: 
         ("STATUS", "NOT_FOUND"),
         ("FIND", "NOT_FOUND"),
     ]
+
+
+def test_no_gateway_call_inside_a_database_transaction(bill: Bill, sandbox: RunningSandbox) -> None:
+    from django.db import transaction
+
+    from payments.gateway.services.calls import CallInsideTransaction
+
+    txn = make_txn(bill, "1100")
+    with pytest.raises(CallInsideTransaction), transaction.atomic():
+        gateway_transaction_poll(transaction_id=txn.pk, at=PAY_AT + 5 * MIN)
+    assert (reload(txn).attempt_count, GatewayAttempt.objects.count()) == (0, 0)
