@@ -25,6 +25,7 @@ from payments.methods.services import (
     autopay_retries_due,
 )
 from payments.models import Payment
+from tests.concurrency import run_together
 from tests.payments.methods.conftest import (
     APPROVE,
     BILL_AT,
@@ -180,3 +181,16 @@ def test_beat_schedules_exist_and_name_the_tasks(db):
         "payments.methods.retry_due",
     }
     assert all(task.acks_late for task in (tasks.schedule_autopay, tasks.charge, tasks.retry_due))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_running_one_charge_at_once_charge_it_once(autopay):
+    _, _, charge, _ = autopay(APPROVE)
+
+    outcomes = run_together([lambda: str(autopay_charge_run(charge_id=charge.pk, at=RUN_AT).status)] * 2)
+
+    # The loser saw the winner's marker (IN_PROGRESS) or, if it came late, its outcome; never a second attempt.
+    assert "SUCCEEDED" in outcomes and set(outcomes) <= {"IN_PROGRESS", "SUCCEEDED"}, outcomes
+    assert charge_row(charge)[:2] == ("SUCCEEDED", 1)
+    assert (GatewayTransaction.objects.count(), Payment.objects.count()) == (1, 1)
