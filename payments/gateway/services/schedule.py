@@ -33,6 +33,8 @@ def schedule_after_transient(*, transaction_id: uuid.UUID, error: str, at: dt.da
             return
         if to_unknown and txn.status == TransactionStatus.INITIATED:
             txn.mark_unknown()
+        if not to_unknown:
+            txn.last_polled_at = at  # a failed lookup is a poll too (the return page's 10 s limit counts it)
         txn.transient_failures += 1
         failures = txn.transient_failures
         delay = backoff_delay(policy, min(failures, policy.attempts), config.jitter_source)
