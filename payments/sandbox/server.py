@@ -111,6 +111,7 @@ class SandboxGateway:
 
 class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
+    _body_read = False
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body leave at once (no 40 ms delayed-ACK stalls)
     server_version = "SandboxGateway/1.0"
@@ -135,6 +136,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
+        if not self._body_read:
+            self.send_header("Connection", "close")  # the request body was not read: this connection is done
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         for name, value in (headers or {}).items():
@@ -155,14 +158,16 @@ class _Handler(BaseHTTPRequestHandler):
             raise SandboxError(400, "invalid_request", "bad Content-Length") from exc
         if length < 0 or length > MAX_BODY:
             raise SandboxError(413, "too_large", f"bodies are limited to {MAX_BODY} bytes")
-        return self.rfile.read(length) if length else b""
+        body = self.rfile.read(length) if length else b""
+        self._body_read = True
+        return body
 
     def _dispatch(self, method: str) -> None:
+        self._body_read = False
         split = urlsplit(self.path)
         found = _route(method, split.path)
         if found is None:
             allowed = any(pattern.match(split.path) for _, pattern, _, _ in ROUTES)
-            self.close_connection = True  # the body (if any) was not read
             self._json(405 if allowed else 404, {"error": {"code": "not_found", "message": f"{method} {split.path}"}})
             return
         name, kind, args = found
@@ -213,31 +218,37 @@ class _Handler(BaseHTTPRequestHandler):
         store = self.gateway.store
         fingerprint = body_fingerprint(payload)
         route = f"{name} {args.get('txn', '')}"
-        if name in MUTATING and key:
+        if name not in MUTATING or not key:
+            return self._work(name, args, query, payload)
+        with store.key_lock(route, key):
             seen = store.remembered(route, key, fingerprint)
             if seen is not None:
                 return seen
+            status, body = self._work(name, args, query, payload)
+            store.remember(route, key, fingerprint, status, body)
+            return status, body
+
+    def _work(
+        self, name: str, args: dict[str, str], query: dict[str, list[str]], payload: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
+        store = self.gateway.store
         try:
             if name == "create":
-                status, body = 201, store.create_transaction(payload, base_url=self._base_url())
-            elif name == "status":
-                status, body = 200, store.transaction(args["txn"]).as_json()
-            elif name == "find":
+                return 201, store.create_transaction(payload, base_url=self._base_url())
+            if name == "status":
+                return 200, store.transaction(args["txn"]).as_json()
+            if name == "find":
                 references = query.get("merchant_reference") or []
                 if len(references) != 1 or not references[0]:
                     raise SandboxError(400, "invalid_request", "give exactly one merchant_reference")
-                status, body = 200, store.find(references[0])
-            elif name == "refund":
-                status, body = 201, store.refund(args["txn"], payload)
-            elif name == "charge":
-                status, body = 201, store.charge(payload)
-            else:
-                status, body = 201, store.tokenize(payload)
+                return 200, store.find(references[0])
+            if name == "refund":
+                return 201, store.refund(args["txn"], payload)
+            if name == "charge":
+                return 201, store.charge(payload)
+            return 201, store.tokenize(payload)
         except SandboxError as error:
-            status, body = error.status, error.as_json()
-        if name in MUTATING and key:
-            store.remember(route, key, fingerprint, status, body)
-        return status, body
+            return error.status, error.as_json()
 
     # -- checkout (the payer's browser) ----------------------------------------------------------------------
 

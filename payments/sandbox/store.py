@@ -164,6 +164,7 @@ class SandboxStore:
         self.queue: list[Callback] = []
         self.deliveries: list[dict[str, Any]] = []
         self._idempotency: dict[tuple[str, str], tuple[str, int, dict[str, Any]]] = {}
+        self._key_locks: dict[tuple[str, str], threading.Lock] = {}
         self._occurrences: dict[str, int] = {}
 
     # -- control ---------------------------------------------------------------------------------------
@@ -206,6 +207,12 @@ class SandboxStore:
             }
 
     # -- idempotency -------------------------------------------------------------------------------------
+
+    def key_lock(self, route: str, key: str) -> threading.Lock:
+        """The lock held while a call with this Idempotency-Key does its work: concurrent repeats wait for
+        the first one's answer instead of doing the work twice."""
+        with self._lock:
+            return self._key_locks.setdefault((route, key), threading.Lock())
 
     def remembered(self, route: str, key: str, fingerprint: str) -> tuple[int, dict[str, Any]] | None:
         with self._lock:

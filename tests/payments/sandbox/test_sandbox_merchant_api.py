@@ -281,3 +281,36 @@ def test_charges_are_idempotent_and_refuse_unknown_tokens(
     assert unknown.status_code == 400
     assert unknown.json() == {"error": {"code": "invalid_token", "message": "no token tok_00"}}
     assert len(sandbox_gateway.state()["transactions"]) == 1
+
+
+def test_concurrent_repeats_of_one_idempotency_key_create_one_transaction(
+    sandbox_gateway: RunningSandbox,
+) -> None:
+    """Twelve clients send the same create with the same key at once: one transaction, one answer for all."""
+    import threading
+
+    body = {"merchant_reference": "R-1", "amount": "10.00", "currency": "INR", "callback_url": CALLBACK}
+    barrier = threading.Barrier(12)
+    answers: list[tuple[int, str]] = []
+
+    def send() -> None:
+        with sandbox_gateway.merchant_client() as client:
+            barrier.wait(timeout=10)
+            response = client.post("/v1/transactions", json=body, headers={"Idempotency-Key": "same"})
+            answers.append((response.status_code, response.json()["id"]))
+
+    threads = [threading.Thread(target=send) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+
+    [only] = sandbox_gateway.state()["transactions"]
+    assert answers == [(201, only["id"])] * 12
+
+
+def test_a_body_over_the_limit_is_refused(sandbox_gateway: RunningSandbox, merchant: httpx.Client) -> None:
+    response = merchant.post("/v1/transactions", content=b"{" + b" " * 70_000 + b"}")
+    assert response.status_code == 413
+    assert response.json() == {"error": {"code": "too_large", "message": "bodies are limited to 65536 bytes"}}
+    assert sandbox_gateway.state()["transactions"] == []
