@@ -74,15 +74,7 @@ def autopay_mandate_create(
     if method is None or not may_act_for(caller, method.payer):
         raise MethodNotFound(message=f"No payment method {payment_method_id}")
     payer: Payer = method.payer
-    if (
-        method.status != MethodStatus.ACTIVE
-        or method.flagged_at is not None
-        or expires_at(method.expiry_month, method.expiry_year) <= at
-    ):
-        reason = "flagged after a hard decline" if method.flagged_at is not None else method.status.lower()
-        if method.status == MethodStatus.ACTIVE and method.flagged_at is None:
-            reason = "expired"
-        raise DomainError(METHOD_NOT_USABLE, f"Payment method {method.pk} cannot be used: {reason}", http_status=409)
+    _check_usable(method, at)
     if caller.user_id is None or payer.user_id != caller.user_id:
         require_role(caller, tenant_code, MANAGE_ROLES, "set up autopay for other payers")
     account = (
@@ -98,6 +90,8 @@ def autopay_mandate_create(
         )
     try:
         with transaction.atomic(durable=True):
+            # Locked and re-checked: a revocation committed meanwhile must not leave an active mandate behind.
+            _check_usable(PaymentMethod.objects.select_for_update().get(pk=method.pk), at)
             mandate = AutopayMandate(
                 payer=payer,
                 tenant=account.tenant,
@@ -117,6 +111,19 @@ def autopay_mandate_create(
             ) from exc
         raise
     return mandate
+
+
+def _check_usable(method: PaymentMethod, at: dt.datetime) -> None:
+    """``PAYMENT_METHOD_NOT_USABLE`` (409) unless the method is ACTIVE, not flagged and not expired."""
+    if method.flagged_at is not None:
+        reason = "flagged after a hard decline"
+    elif method.status != MethodStatus.ACTIVE:
+        reason = method.status.lower()
+    elif expires_at(method.expiry_month, method.expiry_year) <= at:
+        reason = "expired"
+    else:
+        return
+    raise DomainError(METHOD_NOT_USABLE, f"Payment method {method.pk} cannot be used: {reason}", http_status=409)
 
 
 def autopay_mandate_revoke(*, caller: Caller, mandate_id: int | str, at: dt.datetime) -> AutopayMandate:

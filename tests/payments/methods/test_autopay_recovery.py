@@ -191,6 +191,7 @@ def test_two_workers_running_one_charge_at_once_charge_it_once(autopay):
     outcomes = run_together([lambda: str(autopay_charge_run(charge_id=charge.pk, at=RUN_AT).status)] * 2)
 
     # The loser saw the winner's marker (IN_PROGRESS) or, if it came late, its outcome; never a second attempt.
-    assert "SUCCEEDED" in outcomes and set(outcomes) <= {"IN_PROGRESS", "SUCCEEDED"}, outcomes
+    assert "SUCCEEDED" in outcomes, outcomes
+    assert set(outcomes) <= {"IN_PROGRESS", "SUCCEEDED"}, outcomes
     assert charge_row(charge)[:2] == ("SUCCEEDED", 1)
     assert (GatewayTransaction.objects.count(), Payment.objects.count()) == (1, 1)

@@ -340,3 +340,30 @@ def test_a_failed_charge_whose_bill_was_paid_at_the_counter_ends_and_the_next_bi
     new = AutopayCharge.objects.get(bill=new_bill)
     assert (new.amount, new.attempt, new.status, new.next_retry_at) == (D("300.00"), 0, "SCHEDULED", None)
     assert (result.scheduled, result.superseded) == ([new.pk], [])
+
+
+def test_a_retry_whose_consumer_now_bills_another_payer_is_cancelled_without_a_gateway_call(
+    asha, asha_payer, method, employee, ravi_payer
+):
+    from payments.gateway.models import GatewayTransaction
+    from payments.methods.services import autopay_charge_run
+
+    code = next_consumer()
+    make_demands(employee, demand_of(asha_payer, code, "200", period=P2018))
+    mandate = opt_in(asha, method, code, at=MANDATE_AT)
+    bill = fetch_bill(employee, code, at=BILL_AT)
+    retry = RUN_AT + dt.timedelta(days=3)
+    charge = AutopayCharge.objects.create(
+        mandate=mandate, bill=bill, amount=bill.total_amount, attempt=1, status=ChargeStatus.FAILED,
+        next_retry_at=retry, failure_code="insufficient_funds", created_at=RUN_AT, updated_at=RUN_AT,
+    )  # fmt: skip
+    # The 2019-20 demand names Ravi: Asha's bill is stale, and the consumer's next bill is Ravi's.
+    make_demands(employee, demand_of(ravi_payer, code, "1000"), at=RUN_AT + dt.timedelta(days=1))
+
+    done = autopay_charge_run(charge_id=charge.pk, at=retry)
+
+    assert (done.status, done.attempt, done.failure_code, done.finished_at) == ("CANCELLED", 1, "PAYER_CHANGED", retry)
+    new_bill = Bill.objects.get(consumer_code=code, status="ACTIVE")
+    assert (new_bill.payer_id, new_bill.created_by) == (ravi_payer.pk, "autopay")  # fetched by autopay
+    assert AutopayCharge.objects.count() == 1
+    assert GatewayTransaction.objects.count() == 0
