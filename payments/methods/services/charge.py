@@ -27,6 +27,7 @@ import uuid
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 
 from billing_project.errors import DomainError
 from billing_project.money import to_money
@@ -304,21 +305,25 @@ def autopay_charges_sync(*, at: dt.datetime, limit: int = 500) -> int:
     there is none (the call never got that far), becomes FAILED and due at once without counting the attempt.
     Returns how many charges changed."""
     changed = 0
+    final = (TransactionStatus.SUCCESS, TransactionStatus.FAILURE)
     charges = list(
         AutopayCharge.objects.filter(status=ChargeStatus.IN_PROGRESS)
-        .select_related("mandate")
+        .filter(
+            Q(gateway_transaction__status__in=final)
+            | Q(gateway_transaction__isnull=True, last_attempt_at__lte=at - lost_attempt_after())
+        )
+        .select_related("mandate", "gateway_transaction")
         .order_by("last_attempt_at", "pk")[:limit]
     )
     for charge in charges:
-        txn: GatewayTransaction | None = None
-        if charge.gateway_transaction_id is not None:
-            txn = GatewayTransaction.objects.filter(pk=charge.gateway_transaction_id).first()
-        elif charge.last_attempt_at is not None and charge.last_attempt_at + lost_attempt_after() <= at:
+        txn = charge.gateway_transaction
+        if txn is None:
+            since = charge.last_attempt_at or charge.updated_at  # the marker always sets last_attempt_at
             txn = (
                 GatewayTransaction.objects.filter(
                     bill_id=charge.bill_id,
                     payment_method_id=charge.mandate.payment_method_id,
-                    created_at__gte=charge.last_attempt_at,
+                    created_at__gte=since,
                 )
                 .order_by("created_at")
                 .first()
@@ -326,15 +331,8 @@ def autopay_charges_sync(*, at: dt.datetime, limit: int = 500) -> int:
             if txn is None:
                 changed += _lost(charge.pk, charge.attempt, at)
                 continue
-        if txn is None:
-            continue
-        if (
-            txn.status in (TransactionStatus.SUCCESS, TransactionStatus.FAILURE)
-            or charge.gateway_transaction_id is None
-        ):
-            before = charge.status
-            after = _record_outcome(charge.pk, txn, at, attempt=charge.attempt)
-            changed += after.status != before or charge.gateway_transaction_id is None
+        after = _record_outcome(charge.pk, txn, at, attempt=charge.attempt)
+        changed += int(after.status != ChargeStatus.IN_PROGRESS or charge.gateway_transaction_id is None)
     return changed
 
 
