@@ -1,10 +1,11 @@
 """Fault configuration of the sandbox and its seeded, reproducible decisions.
 
 A decision ("answer this call with a 503?", "drop this callback?") is a pure function of the seed, the fault,
-a stable *subject* (for merchant calls: method, route and the Idempotency-Key, else the merchant reference,
-else the body; for callbacks: merchant reference and sequence) and how many times that subject has been seen.
-So a test that sets a seed sees the same faults on every run, whatever the thread interleaving of unrelated
-calls, and a retried call (same subject, next occurrence) gets a fresh draw.
+a *subject* — the route of a merchant call (``"POST create"``, ``"GET status"``, ...), or ``"callback"`` — and
+the number of that subject's occurrence since the seed was set (the 1st, 2nd, ... create call). So a test whose
+client calls in a fixed order sees the same faults on every run, whatever the (random) ids and references,
+and a retried call draws anew. With concurrent clients the order of arrival, hence which call meets which
+fault, follows the interleaving.
 """
 
 from __future__ import annotations

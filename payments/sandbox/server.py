@@ -192,11 +192,7 @@ class _Handler(BaseHTTPRequestHandler):
         payload = _json_body(raw) if self.command == "POST" else {}
         key = self.headers.get("Idempotency-Key") or ""
         store = self.gateway.store
-        reference = (query.get("merchant_reference") or [""])[0]
-        if "txn" in args:
-            reference = store.reference_of(args["txn"]) or args["txn"]
-        subject_id = key or payload.get("merchant_reference") or reference or body_fingerprint(payload)
-        strikes = store.strikes(f"{self.command} {name} {subject_id}")
+        strikes = store.strikes(f"{self.command} {name}")
         if strikes["error"]:
             self._json(503, {"error": {"code": "unavailable", "message": "injected: service unavailable"}})
             return

@@ -22,6 +22,7 @@ from .faults import FaultConfig, decide
 
 CURRENCY = "INR"
 FINAL = ("SUCCESS", "FAILURE")
+CALLBACK_SUBJECT = "callback"  # the fault decisions of callbacks count them in delivery order
 _AMOUNT = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
 
 # Stripe's test cards: card number -> (failure_code or None, soft?)
@@ -108,7 +109,6 @@ class Callback:
 
     event: dict[str, Any]
     url: str
-    subject: str  # merchant reference + sequence: the stable key of the fault decisions
 
 
 def parse_amount(value: Any, field: str = "amount") -> Decimal:
@@ -183,7 +183,7 @@ class SandboxStore:
             return self.faults
 
     def strikes(self, subject: str) -> dict[str, bool]:
-        """Which faults strike this merchant call (one occurrence of ``subject``)."""
+        """Which faults strike this merchant call (the next occurrence of ``subject``, its route)."""
         with self._lock:
             occurrence = self._occurrences.get(subject, 0) + 1
             self._occurrences[subject] = occurrence
@@ -228,11 +228,6 @@ class SandboxStore:
             self._idempotency.setdefault((route, key), (fingerprint, status, body))
 
     # -- merchant API --------------------------------------------------------------------------------------
-
-    def reference_of(self, txn_id: str) -> str | None:
-        with self._lock:
-            txn = self.transactions.get(txn_id)
-            return txn.merchant_reference if txn else None
 
     def create_transaction(self, payload: dict[str, Any], *, base_url: str) -> dict[str, Any]:
         reference = _text(payload, "merchant_reference", limit=100)
@@ -410,13 +405,13 @@ class SandboxStore:
             ordered = _reordered(queued, self) if faults.reorder_callbacks else queued
             result: list[Callback] = []
             for callback in ordered:
-                occurrence = self._occurrences.get(callback.subject, 0) + 1
-                self._occurrences[callback.subject] = occurrence
+                occurrence = self._occurrences.get(CALLBACK_SUBJECT, 0) + 1
+                self._occurrences[CALLBACK_SUBJECT] = occurrence
                 if decide(
                     rate=faults.drop_callback_rate,
                     seed=faults.seed,
                     fault="drop",
-                    subject=callback.subject,
+                    subject=CALLBACK_SUBJECT,
                     occurrence=occurrence,
                 ):
                     self.deliveries.append(_delivery(callback, "dropped", attempts=0, http_status=None))
@@ -449,7 +444,7 @@ def _callback(
         "sequence": sequence,
         "occurred_at": occurred_at.isoformat(),
     }
-    return Callback(event=event, url=txn.callback_url, subject=f"{txn.merchant_reference}#{sequence}")
+    return Callback(event=event, url=txn.callback_url)
 
 
 def _reordered(queued: list[Callback], store: SandboxStore) -> list[Callback]:
@@ -463,9 +458,7 @@ def _reordered(queued: list[Callback], store: SandboxStore) -> list[Callback]:
         final = newest_first[0]
         if final.event["status"] in FINAL and not any(cb.event["status"] == "PENDING" for cb in callbacks):
             txn = store.transactions[txn_id]
-            stale_sequence = final.event["sequence"] - 1
-            stale = _callback(txn, "PENDING", None, stale_sequence, txn.created_at)
-            result.append(dataclasses.replace(stale, subject=f"{txn.merchant_reference}#{stale_sequence}-stale"))
+            result.append(_callback(txn, "PENDING", None, final.event["sequence"] - 1, txn.created_at))
     return result
 
 

@@ -92,10 +92,12 @@ def test_a_timeout_closes_the_connection_without_an_answer(
     assert len(sandbox_gateway.state()["transactions"]) == 1  # the work is done, the answer never comes
 
 
-def _pattern(merchant: httpx.Client, count: int) -> list[int]:
+def _pattern(merchant: httpx.Client, count: int, prefix: str = "R") -> list[int]:
     return [
         merchant.post(
-            "/v1/transactions", json=BODY | {"merchant_reference": f"R-{i}"}, headers={"Idempotency-Key": f"k-{i}"}
+            "/v1/transactions",
+            json=BODY | {"merchant_reference": f"{prefix}-{i}"},
+            headers={"Idempotency-Key": f"{prefix}-k-{i}"},
         ).status_code
         for i in range(count)
     ]
@@ -106,17 +108,16 @@ def test_the_same_seed_gives_the_same_faults_every_run(sandbox_gateway: RunningS
     first = _pattern(merchant, 30)
     sandbox_gateway.reset()
     sandbox_gateway.faults(error_rate=0.3, error_after_rate=0.3, seed=7)
-    second = _pattern(merchant, 30)
+    second = _pattern(merchant, 30, prefix="other-references")  # the faults do not depend on ids or references
     sandbox_gateway.reset()
     sandbox_gateway.faults(error_rate=0.3, error_after_rate=0.3, seed=8)
     other_seed = _pattern(merchant, 30)
 
     expected = []
-    for i in range(30):
-        subject = f"POST create k-{i}"
-        if decide(rate=0.3, seed=7, fault="error", subject=subject, occurrence=1):
+    for n in range(1, 31):  # the n-th create call since the seed was set
+        if decide(rate=0.3, seed=7, fault="error", subject="POST create", occurrence=n):
             expected.append(503)
-        elif decide(rate=0.3, seed=7, fault="error_after", subject=subject, occurrence=1):
+        elif decide(rate=0.3, seed=7, fault="error_after", subject="POST create", occurrence=n):
             expected.append(502)
         else:
             expected.append(201)
@@ -134,7 +135,7 @@ def test_a_retry_of_the_same_call_gets_a_fresh_draw(sandbox_gateway: RunningSand
         merchant.post("/v1/transactions", json=BODY, headers={"Idempotency-Key": "k"}).status_code for _ in range(20)
     ]
     expected = [
-        503 if decide(rate=0.5, seed=3, fault="error", subject="POST create k", occurrence=n) else 201
+        503 if decide(rate=0.5, seed=3, fault="error", subject="POST create", occurrence=n) else 201
         for n in range(1, 21)
     ]
     assert statuses == expected
@@ -150,7 +151,7 @@ def test_dropped_callbacks_follow_the_seed(sandbox_gateway: RunningSandbox, merc
         counts = sandbox_gateway.deliver_callbacks()
 
         dropped = [
-            f"R-{i}" for i in range(20) if decide(rate=0.4, seed=11, fault="drop", subject=f"R-{i}#1", occurrence=1)
+            f"R-{i}" for i in range(20) if decide(rate=0.4, seed=11, fault="drop", subject="callback", occurrence=i + 1)
         ]
         assert counts == {"delivered": 20 - len(dropped), "failed": 0, "dropped": len(dropped)}
         assert 0 < len(dropped) < 20
