@@ -106,3 +106,54 @@ def test_a_callback_arriving_after_reconciliation_changes_nothing(
         txn_id,
     )
     assert list(Payment.objects.values_list("pk", "transaction_number")) == [(payment.pk, gateway_id)]
+
+
+def test_a_token_charge_whose_answers_were_lost_is_recovered_and_a_hard_decline_is_not_retried(
+    sandbox: RunningSandbox, payer: Caller, make_pt_bill: Callable[[], Bill]
+) -> None:
+    """A saved card charged while every answer is lost (the gateway charged it): reconciliation records the
+    one Payment. A hard-declining card: FAILURE at once, one call, no Payment, nothing left to reconcile."""
+    with sandbox.merchant_client() as client:
+        good, bad = (
+            client.post("/v1/tokens", json={"card_number": number, "expiry_month": 12, "expiry_year": 2030}).json()[
+                "token"
+            ]
+            for number in ("4242424242424242", "4000000000000002")
+        )
+    paid_bill, declined_bill = make_pt_bill(), make_pt_bill()
+    sandbox.faults(error_after_rate=1)
+    with at(PAY_AT):
+        lost = gateway_payment_initiate(
+            caller=payer, bill_id=paid_bill.pk, amount=D("1100"), payment_method_token=good, at=PAY_AT
+        )
+    sandbox.faults(error_after_rate=0)
+    with at(PAY_AT):
+        declined = gateway_payment_initiate(
+            caller=payer, bill_id=declined_bill.pk, amount=D("1100"), payment_method_token=bad, at=PAY_AT
+        )
+    assert (lost.status, lost.gateway_transaction_id) == (TransactionStatus.UNKNOWN, None)
+    assert (declined.status, declined.failure_code, declined.decline_type, declined.payment_id) == (
+        TransactionStatus.FAILURE,
+        "card_declined",
+        "HARD",
+        None,
+    )
+    assert list(declined.attempts.values_list("kind", "outcome", "http_status")) == [
+        (AttemptKind.CHARGE, AttemptOutcome.OK, 201)
+    ]
+    [charged] = sandbox_ids(sandbox)[lost.merchant_reference]
+    assert charged["status"] == "SUCCESS"
+
+    with at(PAY_AT + dt.timedelta(minutes=5)):
+        assert tasks.reconcile.delay().get() == {
+            "checked": 1,
+            "settled": 1,
+            "still_open": 0,
+            "errors": 0,
+            "refunds_resent": 0,
+        }
+    payment = Payment.objects.get()
+    assert (payment.total_amount_paid, payment.transaction_number) == (D("1100.00"), charged["id"])
+    assert payment.details.get().bill_id == paid_bill.pk
+    lost.refresh_from_db()
+    assert (lost.status, lost.payment_id, lost.verdict_source) == (TransactionStatus.SUCCESS, payment.pk, "RECONCILE")
