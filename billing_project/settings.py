@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "amendments",
     "bills",
     "payments",
+    "payments.gateway",
+    "payments.methods",
+    "payments.imports",
 ]
 
 MIDDLEWARE = [
@@ -170,6 +173,16 @@ SPECTACULAR_SETTINGS = {
         "AmendmentReasonEnum": "amendments.models.AmendmentReason",
         "BillStatusEnum": "bills.models.BillStatus",
         "BillingRunStatusEnum": "bills.models.RunStatus",
+        "GatewayTransactionStatusEnum": "payments.gateway.models.TransactionStatus",
+        "GatewayTransactionKindEnum": "payments.gateway.models.TransactionKind",
+        "GatewayAttemptKindEnum": "payments.gateway.models.AttemptKind",
+        "GatewayAttemptOutcomeEnum": "payments.gateway.models.AttemptOutcome",
+        "GatewayRefundStatusEnum": "payments.gateway.models.RefundStatus",
+        "GatewayDeclineTypeEnum": "payments.gateway.models.DeclineType",
+        "GatewayAttentionReasonEnum": "payments.gateway.models.AttentionReason",
+        "PaymentImportKindEnum": "payments.imports.models.ImportKind",
+        "PaymentImportStatusEnum": "payments.imports.models.ImportStatus",
+        "PaymentImportRowOutcomeEnum": "payments.imports.models.RowOutcome",
     },
 }
 
@@ -204,6 +217,50 @@ STATE_LEVEL_ROLE_EXCLUDED = env.list("STATE_LEVEL_ROLE_EXCLUDED", default=["BPAR
 DEMAND_REFRESH_TIMEOUT_SECONDS = env.float("DEMAND_REFRESH_TIMEOUT_SECONDS", default=10.0)
 # How long an Idempotency-Key and its stored answer are kept (at least 24 hours).
 IDEMPOTENCY_KEY_TTL_SECONDS = max(env.int("IDEMPOTENCY_KEY_TTL_SECONDS", default=86_400), 86_400)
+
+# --- Payment gateway (payments.gateway; docs/payment-gateway.md) ----------------------------
+# The adapter new online payments use, and the registry of adapters (name -> dotted path; adding a real gateway
+# means one adapter class and one entry here).
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="sandbox")
+PAYMENT_GATEWAY_ADAPTERS = {"sandbox": "payments.gateway.adapters.sandbox.SandboxAdapter"}
+PAYMENT_GATEWAY_URL = env.str("PAYMENT_GATEWAY_URL", default="http://127.0.0.1:8089")
+PAYMENT_GATEWAY_SANDBOX_KEY = env.str("PAYMENT_GATEWAY_SANDBOX_KEY", default="sandbox-merchant-key")
+PAYMENT_GATEWAY_SANDBOX_SECRET = env.str("PAYMENT_GATEWAY_SANDBOX_SECRET", default="sandbox-secret")
+PAYMENT_GATEWAY_CONNECT_TIMEOUT = env.float("PAYMENT_GATEWAY_CONNECT_TIMEOUT", default=3.0)
+PAYMENT_GATEWAY_READ_TIMEOUT = env.float("PAYMENT_GATEWAY_READ_TIMEOUT", default=10.0)
+PAYMENT_GATEWAY_CURRENCY = env.str("PAYMENT_GATEWAY_CURRENCY", default="INR")
+# Our public base URL: the gateway posts callbacks to <base>/api/v1/gateway/callbacks/<gateway>/.
+PAYMENT_GATEWAY_CALLBACK_BASE_URL = env.str("PAYMENT_GATEWAY_CALLBACK_BASE_URL", default="http://127.0.0.1:8000")
+PAYMENT_GATEWAY_CALLBACK_TOLERANCE_SECONDS = env.int("PAYMENT_GATEWAY_CALLBACK_TOLERANCE_SECONDS", default=300)
+# Waits after each status poll, in seconds (the last repeats): 5 min, 15 min, 1 h, 6 h, then daily.
+PAYMENT_GATEWAY_POLL_DELAYS = [
+    int(d) for d in env.list("PAYMENT_GATEWAY_POLL_DELAYS", default=[300, 900, 3600, 21600, 86400])
+]
+PAYMENT_GATEWAY_MAX_POLLS = env.int("PAYMENT_GATEWAY_MAX_POLLS", default=10)
+PAYMENT_GATEWAY_POLL_MAX_AGE_SECONDS = env.int("PAYMENT_GATEWAY_POLL_MAX_AGE_SECONDS", default=7 * 86_400)
+# An INITIATED row older than this (its initiate call crashed or is lost) is looked up by merchant_reference;
+# the gateway knowing nothing of it after this grace means it never reached the gateway (FAILURE).
+PAYMENT_GATEWAY_INITIATED_GRACE_SECONDS = env.int("PAYMENT_GATEWAY_INITIATED_GRACE_SECONDS", default=900)
+# Retries of a transient failure inside one call (initiate, charge, status, refund): calls in all, and the
+# exponential, jittered delay between them (seconds).
+PAYMENT_GATEWAY_CALL_ATTEMPTS = env.int("PAYMENT_GATEWAY_CALL_ATTEMPTS", default=3)
+PAYMENT_GATEWAY_CALL_RETRY_BASE_SECONDS = env.float("PAYMENT_GATEWAY_CALL_RETRY_BASE_SECONDS", default=0.2)
+PAYMENT_GATEWAY_CALL_RETRY_CAP_SECONDS = env.float("PAYMENT_GATEWAY_CALL_RETRY_CAP_SECONDS", default=2.0)
+# After the in-call retries, a transient failure schedules the next try (poll) with this backoff; after
+# PAYMENT_GATEWAY_TRANSIENT_LIMIT failures in a row the transaction also goes to the reconciliation queue.
+PAYMENT_GATEWAY_TRANSIENT_BASE_SECONDS = env.float("PAYMENT_GATEWAY_TRANSIENT_BASE_SECONDS", default=60.0)
+PAYMENT_GATEWAY_TRANSIENT_CAP_SECONDS = env.float("PAYMENT_GATEWAY_TRANSIENT_CAP_SECONDS", default=3600.0)
+PAYMENT_GATEWAY_TRANSIENT_LIMIT = env.int("PAYMENT_GATEWAY_TRANSIENT_LIMIT", default=8)
+PAYMENT_GATEWAY_RETRY_JITTER = env.float("PAYMENT_GATEWAY_RETRY_JITTER", default=0.5)
+# The payer's return page polls the gateway once for an open transaction (not more than every 10 s).
+PAYMENT_GATEWAY_RETURN_PAGE_POLL = env.bool("PAYMENT_GATEWAY_RETURN_PAGE_POLL", default=True)
+
+# --- Autopay (payments.methods; docs/payment-methods.md) ------------------------------------
+# Days to wait before each retry of a failed autopay charge: [3, 3, 3] = three retries, three days apart;
+# after the last one the charge is given up (the mandate stays on for the next bills).
+AUTOPAY_RETRY_DELAYS_DAYS = [int(d) for d in env.list("AUTOPAY_RETRY_DELAYS_DAYS", default=[3, 3, 3])]
+# An autopay attempt that stored no gateway transaction after this long is treated as lost (retried at once).
+AUTOPAY_LOST_ATTEMPT_SECONDS = env.int("AUTOPAY_LOST_ATTEMPT_SECONDS", default=900)
 
 # --- Security (production) ------------------------------------------------------------------
 if PRODUCTION:

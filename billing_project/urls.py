@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from billing_project.health import healthz
 from bills.views import bill_print
+from payments.gateway.views import gateway_return_page
 from payments.views import payment_receipt
 
 urlpatterns = [
@@ -20,6 +21,9 @@ urlpatterns = [
     path("api/v1/", include("amendments.api.urls")),
     path("api/v1/", include("bills.api.urls")),
     path("api/v1/", include("payments.api.urls")),
+    path("api/v1/", include("payments.gateway.api.urls")),
+    path("api/v1/", include("payments.methods.api.urls")),
+    path("api/v1/", include("payments.imports.api.urls")),
     path("billing-service/", include("masters.api.digit_urls")),
     path("billing-service/", include("demands.api.digit_urls")),
     path("billing-service/", include("amendments.api.digit_urls")),
@@ -27,6 +31,7 @@ urlpatterns = [
     path("collection-services/", include("payments.api.digit_urls")),
     path("bills/<uuid:bill_id>/print/", bill_print, name="bill-print"),
     path("payments/<uuid:payment_id>/receipt/", payment_receipt, name="payment-receipt"),
+    path("pay/return/", gateway_return_page, name="gateway-return"),
 ]
 
 handler400 = "billing_project.api.exceptions.json_bad_request"

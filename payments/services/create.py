@@ -60,38 +60,55 @@ def payment_create(*, caller: Caller, payment: PaymentInput, at: dt.datetime) ->
     plan = payment_validate(caller=caller, payment=payment, at=at)
     try:
         with transaction.atomic(durable=True):
-            locked = lock_for_bills(bills=[plan.bills[bill_id] for bill_id in plan.bill_ids], at=at)
-            for bill_id in plan.bill_ids:
-                bill = locked.bills[bill_id]
-                error = bill_state_error(bill, locked.account_of(bill), at)
-                if error is not None:
-                    raise error
-            results = {
-                bill_id: _apportion(
-                    locked.bills[bill_id],
-                    to_money(detail.total_amount_paid),
-                    plan.services[locked.bills[bill_id].business_service],
-                )
-                for bill_id, detail in zip(plan.bill_ids, payment.details, strict=True)
-            }
-            receipts = receipt_numbers_draw(
-                tenant_code=payment.tenant_code,
-                modules=[locked.bills[bill_id].business_service for bill_id in plan.bill_ids],
-                at=at,
-            )
-            stored, records = _record(plan, locked, results, receipts, actor=caller.username, at=at)
-            writeback_apply(payment=stored, locked=locked, actor=caller.username, at=at, records=records)
+            stored = payment_record(caller=caller, plan=plan, at=at)
     except IntegrityError as exc:
-        if is_unique_violation(exc, Payment, TRANSACTION_NUMBER_UNIQUE):
-            raise DomainError(
-                PAYMENT_DUPLICATE_TRANSACTION_NUMBER,
-                f"A payment with transaction number {payment.transaction_number!r} exists in {payment.tenant_code}",
-                http_status=409,
-            ) from exc
-        if is_unique_violation(exc, PaymentDetail, ONE_PAYMENT_PER_BILL):  # pragma: no cover - the bill lock wins
-            raise bill_already_paid(", ".join(map(str, plan.bill_ids))) from exc
-        raise
+        raise payment_integrity_error(exc, plan) from exc
     return payments_with_details().get(pk=stored.pk)
+
+
+def payment_record(*, caller: Caller, plan: PaymentPlan, at: dt.datetime) -> Payment:
+    """Record a validated payment inside the caller's transaction (gateway completion and batch imports write
+    their own row in the same transaction). Locks, re-checks the bills under the lock, apportions, draws the
+    receipt numbers, stores and writes back. The caller maps an ``IntegrityError`` with
+    ``payment_integrity_error``."""
+    payment = plan.payment
+    with transaction.atomic(savepoint=False):
+        locked = lock_for_bills(bills=[plan.bills[bill_id] for bill_id in plan.bill_ids], at=at)
+        for bill_id in plan.bill_ids:
+            bill = locked.bills[bill_id]
+            error = bill_state_error(bill, locked.account_of(bill), at)
+            if error is not None:
+                raise error
+        results = {
+            bill_id: _apportion(
+                locked.bills[bill_id],
+                to_money(detail.total_amount_paid),
+                plan.services[locked.bills[bill_id].business_service],
+            )
+            for bill_id, detail in zip(plan.bill_ids, payment.details, strict=True)
+        }
+        receipts = receipt_numbers_draw(
+            tenant_code=payment.tenant_code,
+            modules=[locked.bills[bill_id].business_service for bill_id in plan.bill_ids],
+            at=at,
+        )
+        stored, records = _record(plan, locked, results, receipts, actor=caller.username, at=at)
+        writeback_apply(payment=stored, locked=locked, actor=caller.username, at=at, records=records)
+    return stored
+
+
+def payment_integrity_error(exc: IntegrityError, plan: PaymentPlan) -> Exception:
+    """The domain error for a unique violation raised by ``payment_record`` (or ``exc`` itself when unknown)."""
+    payment = plan.payment
+    if is_unique_violation(exc, Payment, TRANSACTION_NUMBER_UNIQUE):
+        return DomainError(
+            PAYMENT_DUPLICATE_TRANSACTION_NUMBER,
+            f"A payment with transaction number {payment.transaction_number!r} exists in {payment.tenant_code}",
+            http_status=409,
+        )
+    if is_unique_violation(exc, PaymentDetail, ONE_PAYMENT_PER_BILL):  # pragma: no cover - the bill lock wins
+        return bill_already_paid(", ".join(map(str, plan.bill_ids)))
+    return exc
 
 
 def _apportion(bill: Bill, amount_paid: Decimal, rules: ServiceRules) -> ApportionResult:

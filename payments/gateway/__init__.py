@@ -1,0 +1,1 @@
+"""Online payments through a payment gateway."""

@@ -1,0 +1,216 @@
+"""Admin of online payments: gateway transactions (read-only; their attempts and callbacks inline) and the
+reconciliation queue (the transactions that need attention, as their own changelist).
+
+Actions call the services, one transaction at a time, and report domain errors as messages: "Poll now"
+(``gateway_transaction_poll``), "Reconcile now" (``gateway_reconcile`` — the whole job, as the beat runs it),
+"Refund" (asks for a reason; ``gateway_refund`` of what is left). Staff who are not superusers see the
+transactions of the tenants where they hold a payment role.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+
+from billing_project import clock
+from billing_project.errors import DomainError
+from masters.access import caller_for
+from payments.gateway.models import (
+    GatewayAttempt,
+    GatewayCallback,
+    GatewayTransaction,
+    ReconciliationQueueItem,
+)
+from payments.gateway.services import gateway_reconcile, gateway_refund, gateway_transaction_poll
+from payments.selectors import PAYMENT_ROLES
+
+if TYPE_CHECKING:
+    ModelAdmin = admin.ModelAdmin[Any]
+    TabularInline = admin.TabularInline[Any, Any]
+else:
+    ModelAdmin = admin.ModelAdmin
+    TabularInline = admin.TabularInline
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class AttemptInline(ReadOnlyMixin, TabularInline):
+    model = GatewayAttempt
+    extra = 0
+    fields = ("at", "kind", "http_status", "outcome", "gateway_status", "error", "duration_ms", "request_summary")
+    readonly_fields = fields
+    ordering = ("at", "id")
+
+
+class CallbackInline(ReadOnlyMixin, TabularInline):
+    model = GatewayCallback
+    extra = 0
+    fields = ("received_at", "event_id", "signature_valid", "outcome", "detail", "raw_body")
+    readonly_fields = fields
+    ordering = ("received_at", "id")
+
+
+class RefundForm(forms.Form):
+    reason = forms.CharField(max_length=1024, widget=forms.Textarea(attrs={"rows": 3}), help_text="Mandatory.")
+
+
+class GatewayTransactionAdmin(ReadOnlyMixin, ModelAdmin):
+    list_display: tuple[str, ...] = (
+        "merchant_reference",
+        "tenant",
+        "consumer_code",
+        "business_service",
+        "amount",
+        "status",
+        "gateway",
+        "kind",
+        "needs_attention",
+        "attention_reason",
+        "poll_count",
+        "next_poll_at",
+        "created_at",
+    )
+    list_filter = ["status", "gateway", "needs_attention", "attention_reason", "kind", "business_service"]
+    search_fields = ("merchant_reference", "gateway_transaction_id", "consumer_code", "bill__bill_number")
+    date_hierarchy = "created_at"
+    readonly_fields = (
+        "id",
+        "merchant_reference",
+        "idempotency_key",
+        "gateway",
+        "gateway_transaction_id",
+        "kind",
+        "tenant",
+        "bill",
+        "consumer_code",
+        "business_service",
+        "amount",
+        "currency",
+        "status",
+        "failure_code",
+        "decline_type",
+        "checkout_url",
+        "return_url",
+        "payer_name",
+        "payer_email",
+        "payer_mobile",
+        "payment_method_id",
+        "payment",
+        "verdict_source",
+        "settled_at",
+        "last_sequence",
+        "poll_count",
+        "next_poll_at",
+        "last_polled_at",
+        "attempt_count",
+        "transient_failures",
+        "refunded_amount",
+        "needs_attention",
+        "attention_reason",
+        "attention_note",
+        "created_by",
+        "created_at",
+        "updated_at",
+    )
+    fields = readonly_fields
+    inlines = [AttemptInline, CallbackInline]
+    actions = ["poll_now", "reconcile_now", "refund"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        caller = caller_for(request.user)
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("tenant", "bill", "payment")
+            .filter(caller.tenant_q("tenant__code", PAYMENT_ROLES))
+        )
+
+    @admin.action(description="Poll the gateway now")
+    def poll_now(self, request: HttpRequest, queryset: QuerySet[GatewayTransaction]) -> None:
+        at = clock.now()
+        for txn in queryset.order_by("created_at", "id"):
+            try:
+                done = gateway_transaction_poll(transaction_id=txn.pk, at=at)
+            except DomainError as exc:
+                self.message_user(request, f"{txn.merchant_reference}: {exc.code}: {exc.message}", messages.ERROR)
+                continue
+            self.message_user(request, f"{txn.merchant_reference}: {done.status}", messages.INFO)
+
+    @admin.action(description="Reconcile every unresolved transaction now")
+    def reconcile_now(self, request: HttpRequest, queryset: QuerySet[GatewayTransaction]) -> None:
+        report = gateway_reconcile(at=clock.now())
+        self.message_user(
+            request,
+            f"Reconciliation: {report.checked} checked, {report.settled} settled, {report.still_open} still open, "
+            f"{report.errors} errors, {report.refunds_resent} refunds re-sent.",
+            messages.ERROR if report.errors else messages.SUCCESS,
+        )
+
+    @admin.action(description="Refund (what is left of) selected transactions")
+    def refund(self, request: HttpRequest, queryset: QuerySet[GatewayTransaction]) -> HttpResponse | None:
+        form = RefundForm(request.POST if "apply" in request.POST else None)
+        transactions = list(queryset.order_by("created_at", "id"))
+        if form.is_bound and form.is_valid():
+            caller, at = caller_for(request.user), clock.now()
+            for txn in transactions:
+                try:
+                    done = gateway_refund(
+                        caller=caller, transaction_id=txn.pk, reason=form.cleaned_data["reason"], at=at
+                    )
+                except DomainError as exc:
+                    self.message_user(request, f"{txn.merchant_reference}: {exc.code}: {exc.message}", messages.ERROR)
+                    continue
+                level = messages.SUCCESS if done.status == "SUCCESS" else messages.WARNING
+                self.message_user(
+                    request, f"{txn.merchant_reference}: refund {done.reference} {done.amount} {done.status}", level
+                )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Refund online payments",
+            "action": "refund",
+            "form": form,
+            "transactions": transactions,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/gateway/refund.html", context)
+
+
+class ReconciliationQueueAdmin(GatewayTransactionAdmin):
+    """Only the transactions that need a person: open too long, unapplied money, mismatches, refused refunds."""
+
+    list_display = (
+        "merchant_reference",
+        "tenant",
+        "consumer_code",
+        "amount",
+        "status",
+        "attention_reason",
+        "attention_note",
+        "refunded_amount",
+        "updated_at",
+    )
+    list_filter = ["attention_reason", "status", "gateway"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).filter(needs_attention=True)
+
+
+admin.site.register(GatewayTransaction, GatewayTransactionAdmin)
+admin.site.register(ReconciliationQueueItem, ReconciliationQueueAdmin)

@@ -1,0 +1,51 @@
+"""HMAC-SHA256 callback signatures: ``t=<unix seconds>,v1=<hex of HMAC(secret, f"{t}.{raw body}")>``.
+
+Verification compares in constant time and refuses timestamps further than ``tolerance`` seconds from now
+(either way: a replayed old callback and a clock far ahead are both refused).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+MISSING = "SIGNATURE_MISSING"
+MALFORMED = "SIGNATURE_MALFORMED"
+MISMATCH = "SIGNATURE_MISMATCH"
+EXPIRED = "SIGNATURE_TIMESTAMP_OUT_OF_TOLERANCE"
+
+
+def signature_digest(secret: str, timestamp: int, body: bytes) -> str:
+    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+
+
+def signature_header(secret: str, timestamp: int, body: bytes) -> str:
+    """The header value a sender puts on ``body`` at ``timestamp``."""
+    return f"t={timestamp},v1={signature_digest(secret, timestamp, body)}"
+
+
+def signature_problem(*, secret: str, header: str | None, body: bytes, now: int, tolerance: int) -> str | None:
+    """None when ``header`` is a valid signature of ``body`` within ``tolerance`` seconds of ``now``; else
+    the reason (MISSING, MALFORMED, MISMATCH, EXPIRED)."""
+    if not header:
+        return MISSING
+    parts: dict[str, list[str]] = {}
+    for item in header.split(","):
+        key, sep, value = item.strip().partition("=")
+        if not sep:
+            return MALFORMED
+        parts.setdefault(key, []).append(value)
+    stamps = parts.get("t", [])
+    if len(stamps) != 1 or not stamps[0].isdigit() or not parts.get("v1"):
+        return MALFORMED
+    timestamp = int(stamps[0])
+    expected = signature_digest(secret, timestamp, body)
+    # Every v1 candidate is compared (rotation may send two); constant time each.
+    matched = False
+    for candidate in parts["v1"]:
+        matched |= hmac.compare_digest(candidate.encode(), expected.encode())
+    if not matched:
+        return MISMATCH
+    if abs(now - timestamp) > tolerance:
+        return EXPIRED
+    return None

@@ -1,0 +1,1 @@
+"""Batch imports: gateway/bank settlements and offline collections."""

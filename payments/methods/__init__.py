@@ -1,0 +1,1 @@
+"""Payers' saved payment methods and automatic payment."""

@@ -1,0 +1,43 @@
+"""Who may act for a payer (docs/payment-methods.md, "Who may do what").
+
+* A citizen acts for the payer linked to their login (``Payer.user``) — only that one.
+* Staff (``MANAGE_ROLES``: BILLING_ADMIN, EMPLOYEE, CASHIER, SYSTEM) act for any payer of a state in which
+  they hold such a role (in the state or one of its cities); payers are kept at state level.
+* Superusers act for anyone.
+A payer the caller may not act for is reported as not found (its existence is not disclosed).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from masters.access import Caller
+from masters.models import Payer
+from payments.methods.selectors import manageable_states
+from payments.methods.services.errors import PayerNotFound
+
+
+def may_act_for(caller: Caller, payer: Payer) -> bool:
+    if caller.is_superuser:
+        return True
+    if caller.user_id is not None and payer.user_id == caller.user_id:
+        return True
+    return payer.tenant.code in manageable_states(caller)
+
+
+def payer_for(caller: Caller, payer_id: uuid.UUID | str | None) -> Payer:
+    """The payer the caller acts for: ``payer_id``, or (when None) the payer linked to the caller's login."""
+    if payer_id is None:
+        own = caller.user_id
+        payer = Payer.objects.select_related("tenant").filter(user_id=own).first() if own is not None else None
+        if payer is None:
+            raise PayerNotFound(message="Your login is linked to no payer: name the payer (payer_id)")
+        return payer
+    try:
+        key = payer_id if isinstance(payer_id, uuid.UUID) else uuid.UUID(str(payer_id))
+    except ValueError:
+        raise PayerNotFound(message=f"No payer {payer_id}") from None
+    payer = Payer.objects.select_related("tenant").filter(pk=key).first()
+    if payer is None or not may_act_for(caller, payer):
+        raise PayerNotFound(message=f"No payer {payer_id}")
+    return payer

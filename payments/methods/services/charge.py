@@ -1,0 +1,373 @@
+"""Charging autopay bills through the gateway, recording the outcome, and the retry schedule.
+
+``autopay_charge_run`` (one charge, one attempt):
+
+1. Under the mandate's and the charge's row locks, re-check: the charge is SCHEDULED (or FAILED and due); the
+   mandate is active; its method usable; the bill not paid meanwhile (→ CANCELLED ``BILL_PAID``). When the bill
+   is no longer current (expired, or its demands changed), the consumer's current bill is fetched (a new one is
+   generated, outside our transaction) and the charge is **superseded** by a charge of that bill that continues
+   its attempt count. Then the attempt is counted and the IN_PROGRESS marker committed.
+2. Outside any transaction: ``payments.gateway.services.gateway_payment_initiate`` with the method's token — a
+   direct charge; B's service records the transaction and, on SUCCESS, the one Payment (verdict path).
+3. The outcome is recorded on the (re-locked) charge: SUCCESS → SUCCEEDED; a hard decline → GAVE_UP at once and
+   the method flagged (never retried); a soft decline or failure → FAILED with ``next_retry_at`` from
+   ``AUTOPAY_RETRY_DELAYS_DAYS`` or GAVE_UP when the schedule is exhausted (the mandate stays active for the next
+   bills); PENDING/UNKNOWN → stays IN_PROGRESS with the transaction's id, settled later by
+   ``autopay_charges_sync`` once the gateway's pollers/reconciliation finalise the transaction.
+
+``autopay_retries_due`` syncs IN_PROGRESS charges and answers the FAILED charges whose ``next_retry_at`` has
+passed; the ``payments.methods.charge`` task runs each (the run re-checks the bill first).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+
+from billing_project.errors import DomainError
+from billing_project.money import to_money
+from bills.models import Bill, BillStatus
+from bills.services.fetch import FetchCriteria, bill_fetch
+from bills.services.generation import is_current
+from masters.access import Caller, require_role
+from masters.models import Role
+from payments.gateway.models import DeclineType, GatewayTransaction, TransactionStatus
+from payments.gateway.services import gateway_payment_initiate
+from payments.methods.domain.retry import next_retry_at
+from payments.methods.models import (
+    AutopayCharge,
+    AutopayMandate,
+    ChargeStatus,
+    MethodStatus,
+    PaymentMethod,
+)
+from payments.methods.selectors import MANAGE_ROLES
+from payments.methods.services.errors import ChargeNotFound, ChargeNotRetryable
+from payments.methods.services.methods import expires_at
+from payments.methods.services.schedule import BILL_PAID, OVER_LIMIT, supersede
+
+logger = logging.getLogger(__name__)
+
+ACTOR = "autopay"
+NOTHING_DUE = "NOTHING_DUE"
+PAYER_CHANGED = "PAYER_CHANGED"
+MANDATE_REVOKED = "MANDATE_REVOKED"
+METHOD_NOT_USABLE = "PAYMENT_METHOD_NOT_USABLE"
+LOST_ATTEMPT = "ATTEMPT_LOST"
+# Gateway-side validation codes that mean "this bill can no longer be taken": handled like a stale bill.
+STALE_BILL_CODES = frozenset({"BILL_EXPIRED"})
+PAID_BILL_CODES = frozenset({"BILL_ALREADY_PAID"})
+
+
+def retry_delays_days() -> list[int]:
+    """``AUTOPAY_RETRY_DELAYS_DAYS`` (default ``[3, 3, 3]``: three retries, three days apart)."""
+    return [int(days) for days in getattr(settings, "AUTOPAY_RETRY_DELAYS_DAYS", [3, 3, 3])]
+
+
+def lost_attempt_after() -> dt.timedelta:
+    """How long an IN_PROGRESS charge without a gateway transaction may wait before it counts as lost."""
+    return dt.timedelta(seconds=int(getattr(settings, "AUTOPAY_LOST_ATTEMPT_SECONDS", 900)))
+
+
+def autopay_caller(tenant_code: str) -> Caller:
+    """The identity autopay charges with: a SYSTEM role in the bill's tenant (no login)."""
+    return Caller(user_id=None, username=ACTOR, is_superuser=False, roles=((tenant_code, Role.SYSTEM),))
+
+
+def _method_problem(method: PaymentMethod, at: dt.datetime) -> str | None:
+    if method.status != MethodStatus.ACTIVE:
+        return f"the payment method is {method.status}"
+    if method.flagged_at is not None:
+        return f"the payment method was flagged ({method.flag_reason})"
+    if expires_at(method.expiry_month, method.expiry_year) <= at:
+        return "the payment method expired"
+    return None
+
+
+def _finish(charge: AutopayCharge, status: str, code: str, message: str, at: dt.datetime) -> AutopayCharge:
+    charge.status = status
+    charge.failure_code, charge.failure_message = code, message
+    charge.next_retry_at = None
+    charge.updated_at = charge.finished_at = at
+    charge.save(
+        update_fields=["status", "failure_code", "failure_message", "next_retry_at", "updated_at", "finished_at"]
+    )
+    return charge
+
+
+def _lock(charge_id: uuid.UUID | str) -> tuple[AutopayMandate, AutopayCharge]:
+    """Lock the charge's mandate, then the charge (the project's order for autopay rows)."""
+    try:
+        key = charge_id if isinstance(charge_id, uuid.UUID) else uuid.UUID(str(charge_id))
+    except ValueError:
+        raise ChargeNotFound(message=f"No autopay charge {charge_id}") from None
+    mandate_id = AutopayCharge.objects.filter(pk=key).values_list("mandate_id", flat=True).first()
+    if mandate_id is None:
+        raise ChargeNotFound(message=f"No autopay charge {charge_id}")
+    mandate = (
+        AutopayMandate.objects.select_for_update(of=("self",))
+        .select_related("payment_method", "tenant")
+        .get(pk=mandate_id)
+    )
+    return mandate, AutopayCharge.objects.select_for_update().get(pk=key)
+
+
+def _runnable(charge: AutopayCharge, at: dt.datetime) -> bool:
+    if charge.status == ChargeStatus.SCHEDULED:
+        return True
+    return charge.status == ChargeStatus.FAILED and charge.next_retry_at is not None and charge.next_retry_at <= at
+
+
+def autopay_charge_run(*, charge_id: uuid.UUID | str, at: dt.datetime) -> AutopayCharge:
+    """Make one attempt of a SCHEDULED (or due FAILED) charge; returns the charge as it ended (see module doc).
+
+    Safe to call twice: a charge that is not runnable is returned unchanged.
+    """
+    for _ in range(3):  # at most a couple of bill replacements in one run
+        step = _start(charge_id, at)
+        if isinstance(step, AutopayCharge):
+            return step
+        if step[0] == "rebill":
+            charge_id = _rebill(step[1], at)
+            continue
+        return _attempt(step[1], at)
+    return AutopayCharge.objects.get(pk=charge_id)
+
+
+def _start(charge_id: uuid.UUID | str, at: dt.datetime) -> AutopayCharge | tuple[str, AutopayCharge]:
+    with transaction.atomic(durable=True):
+        mandate, charge = _lock(charge_id)
+        if not _runnable(charge, at):
+            return charge
+        if not mandate.active:
+            return _finish(charge, ChargeStatus.CANCELLED, MANDATE_REVOKED, "Autopay was switched off", at)
+        problem = _method_problem(mandate.payment_method, at)
+        if problem is not None:
+            return _finish(charge, ChargeStatus.GAVE_UP, METHOD_NOT_USABLE, problem, at)
+        bill = Bill.objects.select_related("account").get(pk=charge.bill_id)
+        if bill.status in (BillStatus.PAID, BillStatus.PARTIALLY_PAID):
+            return _finish(charge, ChargeStatus.CANCELLED, BILL_PAID, f"Bill {bill.bill_number} was paid", at)
+        if not is_current(bill, bill.account, at):
+            return ("rebill", charge)
+        charge.attempt += 1
+        charge.status = ChargeStatus.IN_PROGRESS
+        charge.next_retry_at = None
+        charge.gateway_transaction_id = None
+        charge.last_attempt_at = charge.updated_at = at
+        charge.save(
+            update_fields=[
+                "attempt",
+                "status",
+                "next_retry_at",
+                "gateway_transaction_id",
+                "last_attempt_at",
+                "updated_at",
+            ]
+        )
+        return ("charge", charge)
+
+
+def _attempt(charge: AutopayCharge, at: dt.datetime) -> AutopayCharge:
+    """The gateway call (no transaction open), then the outcome."""
+    mandate = AutopayMandate.objects.select_related("payment_method", "tenant").get(pk=charge.mandate_id)
+    method = mandate.payment_method
+    try:
+        txn = gateway_payment_initiate(
+            caller=autopay_caller(mandate.tenant.code),
+            bill_id=charge.bill_id,
+            amount=to_money(charge.amount),
+            payment_method_token=method.gateway_token,
+            payment_method_id=method.pk,
+            at=at,
+        )
+    except DomainError as exc:
+        return _record_refusal(charge.pk, charge.attempt, exc, at)
+    return _record_outcome(charge.pk, txn, at, attempt=charge.attempt)
+
+
+def _record_refusal(charge_id: uuid.UUID, attempt: int, exc: DomainError, at: dt.datetime) -> AutopayCharge:
+    """Our own validation refused the charge before the gateway was called (nothing was charged)."""
+    with transaction.atomic(durable=True):
+        _, charge = _lock(charge_id)
+        if charge.status != ChargeStatus.IN_PROGRESS or charge.attempt != attempt:
+            return charge
+        if exc.code in PAID_BILL_CODES:
+            return _finish(charge, ChargeStatus.CANCELLED, BILL_PAID, exc.message, at)
+        if exc.code in STALE_BILL_CODES:
+            # The bill went stale between our check and the gateway service's: not an attempt; retry at once
+            # (the run fetches the consumer's current bill).
+            charge.attempt -= 1
+            charge.status, charge.next_retry_at = ChargeStatus.FAILED, at
+            charge.failure_code, charge.failure_message = exc.code, exc.message
+            charge.updated_at = at
+            charge.save()
+            return charge
+        return _finish(charge, ChargeStatus.GAVE_UP, exc.code, exc.message, at)
+
+
+def _record_outcome(
+    charge_id: uuid.UUID, txn: GatewayTransaction, at: dt.datetime, *, attempt: int | None = None
+) -> AutopayCharge:
+    """Record what the gateway transaction of the charge's current attempt says."""
+    with transaction.atomic(durable=True):
+        mandate, charge = _lock(charge_id)
+        if charge.status != ChargeStatus.IN_PROGRESS or (attempt is not None and charge.attempt != attempt):
+            return charge
+        charge.gateway_transaction_id = txn.pk
+        charge.updated_at = at
+        if txn.status == TransactionStatus.SUCCESS:
+            charge.status, charge.finished_at = ChargeStatus.SUCCEEDED, at
+            charge.failure_code, charge.failure_message, charge.next_retry_at = "", "", None
+        elif txn.status == TransactionStatus.FAILURE:
+            charge.failure_code = txn.failure_code or "FAILURE"
+            charge.failure_message = f"Declined by the gateway ({txn.decline_type or 'no decline type'})"
+            if txn.decline_type == DeclineType.HARD:
+                charge.status, charge.next_retry_at, charge.finished_at = ChargeStatus.GAVE_UP, None, at
+                PaymentMethod.objects.filter(pk=mandate.payment_method_id, flagged_at=None).update(
+                    flagged_at=at, flag_reason=charge.failure_code[:64], updated_at=at
+                )
+            else:
+                retry = next_retry_at(delays_days=retry_delays_days(), attempt=charge.attempt, failed_at=at)
+                if retry is None:
+                    charge.status, charge.next_retry_at, charge.finished_at = ChargeStatus.GAVE_UP, None, at
+                else:
+                    charge.status, charge.next_retry_at = ChargeStatus.FAILED, retry
+        charge.save()
+        return charge
+
+
+def _rebill(charge: AutopayCharge, at: dt.datetime) -> uuid.UUID:
+    """The charge's bill is no longer current: fetch the consumer's current bill (outside our transaction) and
+    move the charge to it. Returns the id of the charge to run next (the same one when it ended)."""
+    mandate = AutopayMandate.objects.select_related("tenant").get(pk=charge.mandate_id)
+    try:
+        bills = bill_fetch(
+            caller=autopay_caller(mandate.tenant.code),
+            criteria=FetchCriteria(
+                tenant_id=mandate.tenant.code,
+                business_service=mandate.business_service,
+                consumer_codes=(mandate.consumer_code,),
+            ),
+            at=at,
+        )
+    except DomainError as exc:
+        logger.warning("autopay: fetching the current bill of charge %s failed: %s", charge.pk, exc.code)
+        bills = None
+    with transaction.atomic(durable=True):
+        mandate, locked = _lock(charge.pk)
+        if not _runnable(locked, at):
+            return locked.pk
+        if bills is None:
+            # Try again at the next retry run; not an attempt.
+            locked.status, locked.next_retry_at, locked.updated_at = ChargeStatus.FAILED, at, at
+            locked.failure_code, locked.failure_message = "BILL_FETCH_FAILED", "The current bill could not be fetched"
+            locked.save()
+            return locked.pk
+        new_bill = bills[0] if bills else None
+        if new_bill is None or new_bill.total_amount <= 0:
+            _finish(locked, ChargeStatus.CANCELLED, NOTHING_DUE, "The consumer owes nothing any more", at)
+            return locked.pk
+        if new_bill.pk == locked.bill_id:  # pragma: no cover - fetched bills are current
+            return locked.pk
+        if new_bill.payer_id != mandate.payer_id:
+            _finish(locked, ChargeStatus.CANCELLED, PAYER_CHANGED, "The consumer's bill names another payer", at)
+            return locked.pk
+        existing = AutopayCharge.objects.select_for_update().filter(bill=new_bill).first()
+        if existing is not None:
+            supersede(locked, existing, at)
+            return existing.pk
+        new = AutopayCharge(
+            mandate=mandate,
+            bill=new_bill,
+            amount=new_bill.total_amount,
+            attempt=locked.attempt,
+            status=ChargeStatus.SCHEDULED,
+            created_at=at,
+            updated_at=at,
+        )
+        if mandate.max_amount is not None and new_bill.total_amount > mandate.max_amount:
+            new.status, new.finished_at, new.failure_code = ChargeStatus.GAVE_UP, at, OVER_LIMIT
+            new.failure_message = f"The bill's {new_bill.total_amount} is above the limit {mandate.max_amount}"
+        new.save(force_insert=True)
+        supersede(locked, new, at)
+        return new.pk
+
+
+def autopay_charges_sync(*, at: dt.datetime, limit: int = 500) -> int:
+    """Settle IN_PROGRESS charges from their gateway transactions (final ones), and recover lost attempts:
+    an IN_PROGRESS charge with no transaction recorded after ``AUTOPAY_LOST_ATTEMPT_SECONDS`` adopts the
+    transaction the gateway service stored for it (same bill and method, created since the attempt), or, when
+    there is none (the call never got that far), becomes FAILED and due at once without counting the attempt.
+    Returns how many charges changed."""
+    changed = 0
+    final = (TransactionStatus.SUCCESS, TransactionStatus.FAILURE)
+    charges = list(
+        AutopayCharge.objects.filter(status=ChargeStatus.IN_PROGRESS)
+        .filter(
+            Q(gateway_transaction__status__in=final)
+            | Q(gateway_transaction__isnull=True, last_attempt_at__lte=at - lost_attempt_after())
+        )
+        .select_related("mandate", "gateway_transaction")
+        .order_by("last_attempt_at", "pk")[:limit]
+    )
+    for charge in charges:
+        txn = charge.gateway_transaction
+        if txn is None:
+            since = charge.last_attempt_at or charge.updated_at  # the marker always sets last_attempt_at
+            txn = (
+                GatewayTransaction.objects.filter(
+                    bill_id=charge.bill_id,
+                    payment_method_id=charge.mandate.payment_method_id,
+                    created_at__gte=since,
+                )
+                .order_by("created_at")
+                .first()
+            )
+            if txn is None:
+                changed += _lost(charge.pk, charge.attempt, at)
+                continue
+        after = _record_outcome(charge.pk, txn, at, attempt=charge.attempt)
+        changed += int(after.status != ChargeStatus.IN_PROGRESS or charge.gateway_transaction_id is None)
+    return changed
+
+
+def _lost(charge_id: uuid.UUID, attempt: int, at: dt.datetime) -> int:
+    with transaction.atomic(durable=True):
+        _, charge = _lock(charge_id)
+        if charge.status != ChargeStatus.IN_PROGRESS or charge.attempt != attempt or charge.gateway_transaction_id:
+            return 0
+        charge.attempt -= 1
+        charge.status, charge.next_retry_at, charge.updated_at = ChargeStatus.FAILED, at, at
+        charge.failure_code = LOST_ATTEMPT
+        charge.failure_message = "The attempt stopped before the gateway service stored a transaction"
+        charge.save()
+        return 1
+
+
+def autopay_retries_due(*, at: dt.datetime, limit: int = 500) -> list[uuid.UUID]:
+    """Sync IN_PROGRESS charges, then answer the FAILED charges of active mandates whose retry date has passed
+    (oldest first). Running them (``autopay_charge_run``) re-checks the bill first."""
+    autopay_charges_sync(at=at, limit=limit)
+    return list(
+        AutopayCharge.objects.filter(status=ChargeStatus.FAILED, next_retry_at__lte=at)
+        .order_by("next_retry_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def autopay_charge_retry_now(*, caller: Caller, charge_id: uuid.UUID | str, at: dt.datetime) -> AutopayCharge:
+    """Staff: retry a FAILED charge now instead of at its ``next_retry_at`` (same rules as a scheduled retry)."""
+    with transaction.atomic(durable=True):
+        mandate, charge = _lock(charge_id)
+        require_role(caller, mandate.tenant.code, MANAGE_ROLES, "retry autopay charges")
+        if charge.status != ChargeStatus.FAILED:
+            raise ChargeNotRetryable(message=f"Only a FAILED charge can be retried; this one is {charge.status}")
+        charge.next_retry_at = at
+        charge.updated_at = at
+        charge.save(update_fields=["next_retry_at", "updated_at"])
+    return autopay_charge_run(charge_id=charge.pk, at=at)

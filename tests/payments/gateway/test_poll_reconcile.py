@@ -1,0 +1,232 @@
+"""Polling with backoff and the reconciliation, against the sandbox gateway: lost callbacks, the crash window
+(our row INITIATED/UNKNOWN while the gateway holds the transaction), transactions that never reached the
+gateway, the polling schedule and its exhaustion, transient failures of the lookups."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from bills.models import Bill, BillStatus
+from masters.access import Caller
+from payments.gateway.models import AttentionReason, GatewayAttempt, GatewayTransaction, TransactionStatus
+from payments.gateway.services import (
+    ReconcileReport,
+    gateway_payment_initiate,
+    gateway_reconcile,
+    gateway_transaction_poll,
+    gateway_transactions_poll_due,
+)
+from payments.models import Payment
+from tests.payments.conftest import PAY_AT
+from tests.payments.gateway.conftest import make_txn
+from tests.sandbox_gateway import RunningSandbox
+
+D = Decimal
+pytestmark = pytest.mark.django_db
+MIN = dt.timedelta(minutes=1)
+
+
+def initiate(caller: Caller, bill: Bill, amount: str = "1100") -> GatewayTransaction:
+    return gateway_payment_initiate(caller=caller, bill_id=bill.pk, amount=D(amount), at=PAY_AT)
+
+
+def reload(txn: GatewayTransaction) -> GatewayTransaction:
+    return GatewayTransaction.objects.get(pk=txn.pk)
+
+
+def create_at_gateway(sandbox: RunningSandbox, txn: GatewayTransaction) -> dict[str, Any]:
+    """The gateway creates the transaction but we never store its answer (the crash window)."""
+    with sandbox.merchant_client() as client:
+        answer: httpx.Response = client.post(
+            "/v1/transactions",
+            headers={"Idempotency-Key": txn.idempotency_key},
+            json={
+                "merchant_reference": txn.merchant_reference,
+                "amount": f"{txn.amount:.2f}",
+                "currency": "INR",
+                "callback_url": "http://127.0.0.1:9/cb",
+                "return_url": "",
+                "description": "crash window",
+                "customer": {"name": "", "mobile": "", "email": ""},
+            },
+        )
+    assert answer.status_code == 201, answer.text
+    result: dict[str, Any] = answer.json()
+    return result
+
+
+def test_a_lost_callback_is_settled_by_the_due_poll(payer: Caller, bill: Bill, sandbox: RunningSandbox) -> None:
+    txn = initiate(payer, bill)
+    sandbox.approve(txn.gateway_transaction_id or "")  # its callback stays queued: never delivered
+
+    assert gateway_transactions_poll_due(at=PAY_AT + 4 * MIN, limit=10) == 0  # not due yet
+    assert gateway_transactions_poll_due(at=PAY_AT + 5 * MIN, limit=10) == 1
+
+    txn = reload(txn)
+    payment = Payment.objects.get()
+    assert (txn.status, txn.payment_id, txn.verdict_source, txn.next_poll_at) == ("SUCCESS", payment.pk, "POLL", None)
+    assert payment.total_amount_paid == D("1100.00")
+    assert Bill.objects.get(pk=bill.pk).status == BillStatus.PAID
+    assert list(
+        GatewayAttempt.objects.filter(transaction=txn).order_by("id").values_list("kind", "gateway_status")
+    ) == [
+        ("INITIATE", "CREATED"),
+        ("STATUS", "SUCCESS"),
+    ]
+    assert gateway_transactions_poll_due(at=PAY_AT + dt.timedelta(days=1), limit=10) == 0  # final: never again
+
+
+def test_a_declined_checkout_is_failure_without_payment(payer: Caller, bill: Bill, sandbox: RunningSandbox) -> None:
+    txn = initiate(payer, bill)
+    sandbox.decline(txn.gateway_transaction_id or "")
+    txn = gateway_transaction_poll(transaction_id=txn.pk, at=PAY_AT + 5 * MIN)
+    assert (txn.status, txn.failure_code, txn.decline_type, txn.payment_id) == (
+        "FAILURE",
+        "payer_declined",
+        "HARD",
+        None,
+    )
+    assert Payment.objects.count() == 0
+
+
+def test_still_pending_follows_the_schedule_until_the_queue(
+    payer: Caller, bill: Bill, sandbox: RunningSandbox, settings: Any
+) -> None:
+    settings.PAYMENT_GATEWAY_POLL_DELAYS = [300, 900, 3600]
+    settings.PAYMENT_GATEWAY_MAX_POLLS = 3
+    txn = initiate(payer, bill)
+    sandbox.pending(txn.gateway_transaction_id or "")
+
+    seen = []
+    at = txn.next_poll_at
+    while at is not None:
+        assert gateway_transactions_poll_due(at=at, limit=10) == 1
+        txn = reload(txn)
+        seen.append((txn.poll_count, txn.next_poll_at, txn.needs_attention))
+        at = txn.next_poll_at
+    assert seen == [
+        (1, PAY_AT + 5 * MIN + 15 * MIN, False),
+        (2, PAY_AT + 20 * MIN + 60 * MIN, False),
+        (3, None, True),
+    ]
+    assert (txn.status, txn.attention_reason) == ("PENDING", AttentionReason.POLLS_EXHAUSTED)
+
+    # The payer's bank decides at last; the reconciler (which also asks about queued ones) settles it.
+    sandbox.approve(txn.gateway_transaction_id or "")
+    report = gateway_reconcile(at=PAY_AT + dt.timedelta(hours=2))
+    txn = reload(txn)
+    assert report == ReconcileReport(checked=1, settled=1, still_open=0, errors=0, refunds_resent=0)
+    assert (txn.status, txn.verdict_source, txn.needs_attention, txn.attention_reason) == (
+        "SUCCESS",
+        "RECONCILE",
+        False,
+        "",
+    )
+    assert Payment.objects.count() == 1
+
+
+def test_crash_window_initiated_row_is_found_by_reference(bill: Bill, sandbox: RunningSandbox) -> None:
+    """The initiate call reached the gateway but we crashed before storing its answer."""
+    txn = make_txn(bill, "1100", status=TransactionStatus.INITIATED, gateway_transaction_id=None, next_poll_at=None)
+    held = create_at_gateway(sandbox, txn)
+    sandbox.approve(held["id"])
+
+    early = gateway_reconcile(at=txn.created_at + 14 * MIN)  # within the grace: the call may still be running
+    assert early == ReconcileReport(checked=0, settled=0, still_open=0, errors=0, refunds_resent=0)
+
+    report = gateway_reconcile(at=txn.created_at + 15 * MIN)
+    txn = reload(txn)
+    assert report == ReconcileReport(checked=1, settled=1, still_open=0, errors=0, refunds_resent=0)
+    assert (txn.status, txn.gateway_transaction_id, txn.verdict_source) == ("SUCCESS", held["id"], "RECONCILE")
+    assert Payment.objects.get().pk == txn.payment_id
+    assert list(GatewayAttempt.objects.filter(transaction=txn).values_list("kind", "outcome")) == [("FIND", "OK")]
+
+
+def test_crash_window_unknown_row_pending_at_gateway_becomes_pending(bill: Bill, sandbox: RunningSandbox) -> None:
+    txn = make_txn(bill, "1100", status=TransactionStatus.UNKNOWN, gateway_transaction_id=None)
+    held = create_at_gateway(sandbox, txn)
+    txn = gateway_transaction_poll(transaction_id=txn.pk, at=txn.created_at + 5 * MIN)
+    assert (txn.status, txn.gateway_transaction_id, txn.checkout_url, txn.poll_count) == (
+        "PENDING",
+        held["id"],
+        held["checkout_url"],
+        1,
+    )
+
+
+def test_never_reached_the_gateway_is_failure_after_the_grace(bill: Bill, sandbox: RunningSandbox) -> None:
+    txn = make_txn(bill, "1100", status=TransactionStatus.UNKNOWN, gateway_transaction_id=None)
+
+    within = gateway_transaction_poll(transaction_id=txn.pk, at=txn.created_at + 5 * MIN)
+    assert (within.status, within.poll_count) == ("UNKNOWN", 1)
+
+    report = gateway_reconcile(at=txn.created_at + 15 * MIN)
+    txn = reload(txn)
+    assert report == ReconcileReport(checked=1, settled=1, still_open=0, errors=0, refunds_resent=0)
+    assert (txn.status, txn.failure_code, txn.verdict_source, txn.payment_id) == (
+        "FAILURE",
+        "never_reached_gateway",
+        "RECONCILE",
+        None,
+    )
+
+
+def test_initiated_within_its_grace_is_not_polled(bill: Bill, sandbox: RunningSandbox) -> None:
+    txn = make_txn(bill, "1100", status=TransactionStatus.INITIATED, gateway_transaction_id=None)
+    polled = gateway_transaction_poll(transaction_id=txn.pk, at=txn.created_at + 5 * MIN)
+    assert (polled.status, polled.poll_count, polled.attempt_count) == ("INITIATED", 0, 0)
+
+
+def test_transient_lookup_failures_back_off_then_queue(bill: Bill, sandbox: RunningSandbox, settings: Any) -> None:
+    settings.PAYMENT_GATEWAY_CALL_ATTEMPTS = 1
+    settings.PAYMENT_GATEWAY_TRANSIENT_LIMIT = 3
+    txn = make_txn(bill, "1100")  # PENDING with a gateway id the sandbox does not know; every call fails anyway
+    sandbox.faults(error_rate=1.0)
+    schedule = []
+    at = txn.next_poll_at
+    for _ in range(3):
+        assert at is not None
+        gateway_transactions_poll_due(at=at, limit=10)
+        txn = reload(txn)
+        schedule.append(
+            (txn.transient_failures, txn.next_poll_at - at if txn.next_poll_at else None, txn.needs_attention)
+        )
+        at = txn.next_poll_at
+    assert schedule == [
+        (1, dt.timedelta(seconds=60), False),
+        (2, dt.timedelta(seconds=120), False),
+        (3, dt.timedelta(seconds=240), True),
+    ]
+    assert (txn.status, txn.attention_reason, txn.poll_count) == ("PENDING", AttentionReason.GATEWAY_UNREACHABLE, 0)
+
+
+def test_a_gateway_id_the_gateway_forgot_goes_to_the_queue(bill: Bill, sandbox: RunningSandbox) -> None:
+    txn = make_txn(bill, "1100")  # the sandbox holds no txn_... of this id, nor our reference
+    gateway_reconcile(at=txn.created_at + 15 * MIN)
+    txn = reload(txn)
+    assert (txn.status, txn.needs_attention, txn.attention_reason, txn.next_poll_at) == (
+        "PENDING",
+        True,
+        AttentionReason.GATEWAY_LOST,
+        None,
+    )
+    assert list(GatewayAttempt.objects.filter(transaction=txn).order_by("id").values_list("kind", "outcome")) == [
+        ("STATUS", "NOT_FOUND"),
+        ("FIND", "NOT_FOUND"),
+    ]
+
+
+def test_no_gateway_call_inside_a_database_transaction(bill: Bill, sandbox: RunningSandbox) -> None:
+    from django.db import transaction
+
+    from payments.gateway.services.calls import CallInsideTransaction
+
+    txn = make_txn(bill, "1100")
+    with pytest.raises(CallInsideTransaction), transaction.atomic():
+        gateway_transaction_poll(transaction_id=txn.pk, at=PAY_AT + 5 * MIN)
+    assert (reload(txn).attempt_count, GatewayAttempt.objects.count()) == (0, 0)
