@@ -256,7 +256,7 @@ def payer_match_or_create(*, tenant_code: str, name: str, mobile_number: str, em
     )
     _full_clean(payer)
     try:
-        with transaction.atomic():  # a savepoint inside the caller's transaction: a conflict undoes only this insert
+        with transaction.atomic(savepoint=True):  # inside the caller's transaction: a conflict undoes only this insert
             payer.save(force_insert=True)
     except IntegrityError as exc:
         if not is_unique_violation(exc, Payer, UNIQUE_NAME_MOBILE):

@@ -200,7 +200,7 @@ def _record_payment(txn: GatewayTransaction, at: dt.datetime) -> None:
     )
     plan: PaymentPlan | None = None
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=True):  # undoes only the payment when it is refused
             plan = payment_validate(caller=caller, payment=payment_input, at=at)
             txn.payment = payment_record(caller=caller, plan=plan, at=at)
     except DomainError as exc:
