@@ -1,4 +1,4 @@
-"""Demo data for ``make run``: seed master data, a city, logins and a few demands.
+"""Demo data for ``make run``: seed master data, a city, logins, a few demands and an amendment to approve.
 
 It lives in the top app (payments) because demo data spans every app below it. Idempotent: running it
 again changes nothing that is already there.
@@ -14,6 +14,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from amendments.models import Amendment
+from amendments.services import AmendmentInput, LineInput, amendment_create
 from billing_project import clock
 from demands.models import Demand
 from demands.services import DemandInput, DetailInput, PayerInput, demand_create
@@ -25,6 +27,7 @@ SEED_DIR = Path(__file__).resolve().parents[3] / "masters" / "fixtures" / "mdms"
 DEMO_CITY = "pb.amritsar"
 PTAN2018 = (dt.datetime(2018, 4, 1, tzinfo=dt.UTC), dt.datetime(2019, 3, 31, 18, 29, 59, tzinfo=dt.UTC))
 PTAN2019 = (dt.datetime(2019, 4, 1, tzinfo=dt.UTC), dt.datetime(2020, 3, 31, 18, 29, 59, tzinfo=dt.UTC))
+DEMO_AMENDMENT_CONSUMER = "PT-107-002"
 DEMO_DEMANDS = [
     ("PT-107-001", "Asha Verma", "9876500001", PTAN2018, [("PT_TAX", "800"), ("PT_FIRE_CESS", "20")]),
     ("PT-107-001", "Asha Verma", "9876500001", PTAN2019, [("PT_TAX", "1000"), ("PT_TIME_REBATE", "-50")]),
@@ -66,6 +69,20 @@ class Command(BaseCommand):
             )
             created += 1
         self.stdout.write(f"demo demands: {created} created")
+        if not Amendment.objects.filter(tenant__code=DEMO_CITY, consumer_code=DEMO_AMENDMENT_CONSUMER).exists():
+            amendment = amendment_create(
+                caller=caller_for(client),
+                data=AmendmentInput(
+                    tenant_code=DEMO_CITY,
+                    consumer_code=DEMO_AMENDMENT_CONSUMER,
+                    business_service="PT",
+                    reason="ONE_TIME_SETTLEMENT",
+                    reason_document_number="OTS/2026/17",
+                    details=(LineInput(tax_head_code="PT_ADHOC_PENALTY", tax_amount=Decimal("-75")),),
+                ),
+                at=clock.now(),
+            )
+            self.stdout.write(f"demo amendment: {amendment.amendment_id} awaiting approval (approve it in the admin)")
         self.stdout.write(
             self.style.SUCCESS(
                 "\nDemo logins\n"
@@ -74,5 +91,7 @@ class Command(BaseCommand):
                 "  try: curl -X POST -H 'Content-Type: application/json' -H 'Authorization: Token "
                 f"{token}' -d '{{\"RequestInfo\": {{}}}}' "
                 "'http://127.0.0.1:8000/billing-service/demand/_search?tenantId=pb.amritsar&consumerCode=PT-107-001'\n"
+                "  online payments: run `python manage.py run_sandbox_gateway --port 8089` beside the service, then "
+                "POST /api/v1/online-payments/ {bill_id, amount} and open the answer's redirect_url\n"
             )
         )
