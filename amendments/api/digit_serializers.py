@@ -9,29 +9,25 @@ from rest_framework import serializers
 from amendments.domain.workflow import STATUS_OF_STATE, Action, State
 from amendments.models import Amendment, AmendmentReason
 from amendments.services import AmendmentInput, DocumentInput, LineInput
-from billing_project.digit.serializers import CaseInsensitiveKeysMixin, DigitCharField
+from billing_project.digit.serializers import DigitCharField, DigitSerializer
 from billing_project.digit.timeconv import from_epoch_ms, to_epoch_ms
 from billing_project.fields import MoneySerializerField
 from billing_project.money import ZERO
 
 
-class _Serializer(CaseInsensitiveKeysMixin, serializers.Serializer):  # type: ignore[type-arg]
-    pass
-
-
-class AmendmentLineInSerializer(_Serializer):
+class AmendmentLineInSerializer(DigitSerializer):
     taxHeadMasterCode = DigitCharField(max_length=64)
     taxAmount = MoneySerializerField()
 
 
-class AmendmentDocumentInSerializer(_Serializer):
+class AmendmentDocumentInSerializer(DigitSerializer):
     documentType = DigitCharField(max_length=128)
     fileStoreId = DigitCharField(max_length=256)
     documentUid = DigitCharField(max_length=64, required=False, allow_null=True, allow_blank=True)
     additionalDetails = serializers.JSONField(required=False, allow_null=True)
 
 
-class AmendmentInSerializer(_Serializer):
+class AmendmentInSerializer(DigitSerializer):
     tenantId = DigitCharField(max_length=128)
     consumerCode = DigitCharField(max_length=250)
     businessService = DigitCharField(max_length=64)
@@ -52,18 +48,18 @@ class AmendmentInSerializer(_Serializer):
         return attrs
 
 
-class AmendmentRequestSerializer(_Serializer):
+class AmendmentRequestSerializer(DigitSerializer):
     Amendment = AmendmentInSerializer()
 
 
-class AmendmentUpdateInSerializer(_Serializer):
+class AmendmentUpdateInSerializer(DigitSerializer):
     amendmentId = DigitCharField(max_length=256)
     tenantId = DigitCharField(max_length=128)
     workflow = serializers.JSONField(required=False, allow_null=True)
     additionalDetails = serializers.JSONField(required=False, allow_null=True)
 
 
-class AmendmentUpdateRequestSerializer(_Serializer):
+class AmendmentUpdateRequestSerializer(DigitSerializer):
     AmendmentUpdate = AmendmentUpdateInSerializer()
 
 

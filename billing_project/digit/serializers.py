@@ -28,6 +28,10 @@ class CaseInsensitiveKeysMixin:
         return super().to_internal_value(data)  # type: ignore[misc]
 
 
+class DigitSerializer(CaseInsensitiveKeysMixin, serializers.Serializer):  # type: ignore[type-arg]
+    """Base of every DIGIT request serializer: keys matched ignoring case, unknown keys ignored."""
+
+
 def no_html(value: str) -> str:
     """The reference's ``@SafeHtml``: text fields may not carry markup."""
     if isinstance(value, str) and _HTML.search(value):

@@ -13,17 +13,13 @@ from typing import Any
 
 from rest_framework import serializers
 
-from billing_project.digit.serializers import CaseInsensitiveKeysMixin, DigitCharField
+from billing_project.digit.serializers import DigitCharField, DigitSerializer
 from billing_project.digit.timeconv import to_epoch_ms
 from bills.models import Bill, BillAccountDetail, BillDetail
 from bills.selectors import effective_status
 
 
-class _Serializer(CaseInsensitiveKeysMixin, serializers.Serializer):  # type: ignore[type-arg]
-    pass
-
-
-class UpdateBillCriteriaSerializer(_Serializer):
+class UpdateBillCriteriaSerializer(DigitSerializer):
     """The reference's UpdateBillCriteria. ``statusToBeUpdated`` is accepted and ignored (always CANCELLED),
     as are ``billIds``. A missing ``additionalDetails`` is left to the service, which answers with the
     reference's reason error (``EG_BS_CANCELL_REASON_CODE_NOT``)."""
@@ -36,7 +32,7 @@ class UpdateBillCriteriaSerializer(_Serializer):
     billIds = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
 
 
-class UpdateBillRequestSerializer(_Serializer):
+class UpdateBillRequestSerializer(DigitSerializer):
     UpdateBillCriteria = UpdateBillCriteriaSerializer()
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from billing_project.digit.serializers import CaseInsensitiveKeysMixin, DigitCharField
+from billing_project.digit.serializers import DigitCharField, DigitSerializer
 from billing_project.digit.timeconv import duration_to_ms, from_epoch_ms, ms_to_duration, to_epoch_ms
 from billing_project.fields import MoneySerializerField
 from billing_project.money import ZERO
@@ -16,18 +16,14 @@ from demands.services import DemandInput, DetailInput, PayerInput
 from masters.models import Payer
 
 
-class _Serializer(CaseInsensitiveKeysMixin, serializers.Serializer):  # type: ignore[type-arg]
-    pass
-
-
-class PayerRefSerializer(_Serializer):
+class PayerRefSerializer(DigitSerializer):
     uuid = serializers.UUIDField(required=False, allow_null=True)
     name = DigitCharField(required=False, allow_null=True, allow_blank=True, max_length=256)
     mobileNumber = serializers.RegexField(r"^[0-9]{10}$", required=False, allow_null=True, allow_blank=True)
     emailId = serializers.EmailField(required=False, allow_null=True, allow_blank=True)
 
 
-class DemandDetailInSerializer(_Serializer):
+class DemandDetailInSerializer(DigitSerializer):
     id = serializers.UUIDField(required=False, allow_null=True)
     taxHeadMasterCode = DigitCharField(max_length=64)
     taxAmount = MoneySerializerField()
@@ -35,7 +31,7 @@ class DemandDetailInSerializer(_Serializer):
     additionalDetails = serializers.JSONField(required=False, allow_null=True)
 
 
-class DemandInSerializer(_Serializer):
+class DemandInSerializer(DigitSerializer):
     id = serializers.UUIDField(required=False, allow_null=True)
     tenantId = DigitCharField(max_length=128)
     consumerCode = DigitCharField(max_length=250)
@@ -60,7 +56,7 @@ class DemandInSerializer(_Serializer):
         return attrs
 
 
-class DemandRequestSerializer(_Serializer):
+class DemandRequestSerializer(DigitSerializer):
     Demands = DemandInSerializer(many=True, allow_empty=False)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from rest_framework import serializers
 
 from billing_project.digit.schema import EpochMillisField
-from billing_project.digit.serializers import CaseInsensitiveKeysMixin, DigitCharField
+from billing_project.digit.serializers import DigitCharField, DigitSerializer
 from billing_project.digit.timeconv import to_epoch_ms
 from billing_project.money import ZERO
 from bills.api.digit_serializers import bill_json
@@ -31,11 +31,7 @@ def _amount() -> serializers.DecimalField:
 WORKFLOW_ACTIONS = ("CANCEL", "DISHONOUR", "REMIT")
 
 
-class _Serializer(CaseInsensitiveKeysMixin, serializers.Serializer):  # type: ignore[type-arg]
-    pass
-
-
-class PaymentDetailRequestSerializer(_Serializer):
+class PaymentDetailRequestSerializer(DigitSerializer):
     billId = DigitCharField(max_length=64)
     businessService = DigitCharField(max_length=64)
     totalDue = _amount()
@@ -44,7 +40,7 @@ class PaymentDetailRequestSerializer(_Serializer):
     additionalDetails = serializers.JSONField(required=False, allow_null=True)
 
 
-class PaymentRequestSerializer(_Serializer):
+class PaymentRequestSerializer(DigitSerializer):
     """The reference's Payment. ``paidBy``/``mobileNumber``/payer fields default from the first bill."""
 
     tenantId = DigitCharField(max_length=256)
@@ -66,7 +62,7 @@ class PaymentRequestSerializer(_Serializer):
     additionalDetails = serializers.JSONField(required=False, allow_null=True)
 
 
-class PaymentCreateRequestSerializer(_Serializer):
+class PaymentCreateRequestSerializer(DigitSerializer):
     Payment = PaymentRequestSerializer()
 
     def to_input(self) -> PaymentInput:
@@ -102,7 +98,7 @@ class PaymentCreateRequestSerializer(_Serializer):
         )
 
 
-class PaymentWorkflowSerializer(_Serializer):
+class PaymentWorkflowSerializer(DigitSerializer):
     paymentId = serializers.UUIDField()
     action = serializers.ChoiceField(choices=WORKFLOW_ACTIONS)
     tenantId = DigitCharField(max_length=256)
@@ -110,7 +106,7 @@ class PaymentWorkflowSerializer(_Serializer):
     additionalDetails = serializers.JSONField(required=False, allow_null=True)
 
 
-class PaymentWorkflowRequestSerializer(_Serializer):
+class PaymentWorkflowRequestSerializer(DigitSerializer):
     PaymentWorkflows = PaymentWorkflowSerializer(many=True, allow_empty=False)
 
 
