@@ -8,40 +8,27 @@ error messages. Staff who are not superusers see the amendments of the tenants t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin import helpers
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
 
 from amendments.domain.workflow import Action
 from amendments.models import Amendment, AmendmentDocument, AmendmentTaxDetail, AmendmentTransition
 from amendments.selectors import READ_ROLES
 from amendments.services import amendment_transition
 from billing_project import clock
-from billing_project.errors import DomainError
+from billing_project.admin import ModelAdmin, ReadOnlyAdminMixin, TabularInline, action_with_form
 from masters.access import caller_for
 
-if TYPE_CHECKING:
-    ModelAdmin = admin.ModelAdmin[Any]
-    TabularInline = admin.TabularInline[Any, Any]
-else:
-    ModelAdmin = admin.ModelAdmin
-    TabularInline = admin.TabularInline
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+#: Per decision: the admin action's name, the verb on its page and the verb of its summary message.
+DECISIONS: dict[Action, tuple[str, str, str]] = {
+    Action.APPROVE: ("approve_amendments", "Approve", "Approved"),
+    Action.REJECT: ("reject_amendments", "Reject", "Rejected"),
+    Action.SEND_BACK: ("send_back_amendments", "Send back", "Sent back"),
+}
 
 
 class DecisionForm(forms.Form):
@@ -50,21 +37,21 @@ class DecisionForm(forms.Form):
     )
 
 
-class LineInline(ReadOnlyMixin, TabularInline):
+class LineInline(ReadOnlyAdminMixin, TabularInline):
     model = AmendmentTaxDetail
     readonly_fields = ("position", "tax_head_code", "tax_amount", "id")
     fields = readonly_fields
     extra = 0
 
 
-class DocumentInline(ReadOnlyMixin, TabularInline):
+class DocumentInline(ReadOnlyAdminMixin, TabularInline):
     model = AmendmentDocument
     readonly_fields = ("document_type", "file_store_id", "document_uid", "status")
     fields = readonly_fields
     extra = 0
 
 
-class TransitionInline(ReadOnlyMixin, TabularInline):
+class TransitionInline(ReadOnlyAdminMixin, TabularInline):
     model = AmendmentTransition
     readonly_fields = ("at", "action", "from_state", "to_state", "status", "actor", "comment", "demand")
     fields = readonly_fields
@@ -74,7 +61,7 @@ class TransitionInline(ReadOnlyMixin, TabularInline):
 
 
 @admin.register(Amendment)
-class AmendmentAdmin(ReadOnlyMixin, ModelAdmin):
+class AmendmentAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = [
         "amendment_id",
         "tenant_code",
@@ -124,54 +111,33 @@ class AmendmentAdmin(ReadOnlyMixin, ModelAdmin):
 
     @admin.action(description="Approve selected amendments")
     def approve_amendments(self, request: HttpRequest, queryset: QuerySet[Amendment]) -> HttpResponse | None:
-        return self._decide(request, queryset, Action.APPROVE, "approve_amendments", "Approve", "Approved")
+        return self._decide(request, queryset, Action.APPROVE)
 
     @admin.action(description="Reject selected amendments")
     def reject_amendments(self, request: HttpRequest, queryset: QuerySet[Amendment]) -> HttpResponse | None:
-        return self._decide(request, queryset, Action.REJECT, "reject_amendments", "Reject", "Rejected")
+        return self._decide(request, queryset, Action.REJECT)
 
     @admin.action(description="Send selected amendments back")
     def send_back_amendments(self, request: HttpRequest, queryset: QuerySet[Amendment]) -> HttpResponse | None:
-        return self._decide(request, queryset, Action.SEND_BACK, "send_back_amendments", "Send back", "Sent back")
+        return self._decide(request, queryset, Action.SEND_BACK)
 
-    def _decide(
-        self,
-        request: HttpRequest,
-        queryset: QuerySet[Amendment],
-        wanted: Action,
-        action: str,
-        verb: str,
-        done_verb: str,
-    ) -> HttpResponse | None:
+    def _decide(self, request: HttpRequest, queryset: QuerySet[Amendment], wanted: Action) -> HttpResponse | None:
         """Ask for a comment, then call ``amendment_transition`` per amendment; errors become messages."""
-        form = DecisionForm(request.POST if "apply" in request.POST else None)
-        amendments = queryset.order_by("created_at", "amendment_id")
-        if form.is_bound and form.is_valid():
-            caller, at = caller_for(request.user), clock.now()
-            done = 0
-            for amendment in amendments:
-                try:
-                    amendment_transition(
-                        caller=caller,
-                        amendment_pk=amendment.pk,
-                        action=wanted,
-                        comment=form.cleaned_data["comment"],
-                        at=at,
-                    )
-                    done += 1
-                except DomainError as exc:
-                    self.message_user(request, f"{amendment.amendment_id}: {exc.code}: {exc.message}", messages.ERROR)
-            if done:
-                self.message_user(request, f"{done_verb} {done} amendment(s).", messages.SUCCESS)
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"{verb} amendments",
-            "verb": verb,
-            "action": action,
-            "form": form,
-            "amendments": list(amendments),
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/amendments/decide_amendments.html", context)
+        action, verb, done_verb = DECISIONS[wanted]
+        caller, at = caller_for(request.user), clock.now()
+        return action_with_form(
+            self,
+            request,
+            queryset.order_by("created_at", "amendment_id"),
+            action=action,
+            form_class=DecisionForm,
+            title=f"{verb} amendments",
+            submit_label=f"{verb} these amendments",
+            template="admin/amendments/decide_amendments.html",
+            context={"verb": verb},
+            perform=lambda amendment, data: amendment_transition(
+                caller=caller, amendment_pk=amendment.pk, action=wanted, comment=data["comment"], at=at
+            ),
+            label=lambda amendment: amendment.amendment_id,
+            done_message=f"{done_verb} {{}} amendment(s).",
+        )

@@ -9,41 +9,21 @@ Staff who are not superusers see the rows of the tenants they reach.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin import helpers
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from billing_project import clock
-from billing_project.errors import DomainError
+from billing_project.admin import ModelAdmin, ReadOnlyAdminMixin, TabularInline, action_with_form
 from bills.models import Bill, BillDetail, BillingRun, BillingRunError
 from bills.selectors import effective_status
 from bills.services.cancel import bill_cancel_one
 from masters.access import caller_for
-
-if TYPE_CHECKING:
-    ModelAdmin = admin.ModelAdmin[Any]
-    TabularInline = admin.TabularInline[Any, Any]
-else:
-    ModelAdmin = admin.ModelAdmin
-    TabularInline = admin.TabularInline
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 def _scoped(queryset: QuerySet[Any], request: HttpRequest, field: str = "tenant__code") -> QuerySet[Any]:
@@ -56,7 +36,7 @@ class CancelBillsForm(forms.Form):
     description = forms.CharField(max_length=2048, required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class BillDetailInline(ReadOnlyMixin, TabularInline):
+class BillDetailInline(ReadOnlyAdminMixin, TabularInline):
     model = BillDetail
     fields = ("from_period", "to_period", "expiry_date", "amount", "amount_paid", "account_lines", "demand")
     readonly_fields = fields
@@ -78,7 +58,7 @@ class BillDetailInline(ReadOnlyMixin, TabularInline):
 
 
 @admin.register(Bill)
-class BillAdmin(ReadOnlyMixin, ModelAdmin):
+class BillAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = [
         "bill_number",
         "consumer_code",
@@ -140,38 +120,30 @@ class BillAdmin(ReadOnlyMixin, ModelAdmin):
 
     @admin.action(description="Cancel selected bills")
     def cancel_bills(self, request: HttpRequest, queryset: QuerySet[Bill]) -> HttpResponse | None:
-        form = CancelBillsForm(request.POST if "apply" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            caller, at = caller_for(request.user), clock.now()
-            done = 0
-            for bill in queryset.order_by("bill_number"):
-                try:
-                    bill_cancel_one(
-                        caller=caller,
-                        bill_id=bill.pk,
-                        reason=form.cleaned_data["reason"],
-                        reason_message=form.cleaned_data["reason_message"],
-                        description=form.cleaned_data["description"],
-                        at=at,
-                    )
-                    done += 1
-                except DomainError as exc:
-                    self.message_user(request, f"{bill.bill_number}: {exc.code}: {exc.message}", messages.ERROR)
-            if done:
-                self.message_user(request, f"Cancelled {done} bill(s).", messages.SUCCESS)
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Cancel bills",
-            "form": form,
-            "bills": queryset.order_by("bill_number"),
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/bills/cancel_bills.html", context)
+        caller, at = caller_for(request.user), clock.now()
+        return action_with_form(
+            self,
+            request,
+            queryset.order_by("bill_number"),
+            action="cancel_bills",
+            form_class=CancelBillsForm,
+            title="Cancel bills",
+            submit_label="Cancel these bills",
+            template="admin/bills/cancel_bills.html",
+            perform=lambda bill, data: bill_cancel_one(
+                caller=caller,
+                bill_id=bill.pk,
+                reason=data["reason"],
+                reason_message=data["reason_message"],
+                description=data["description"],
+                at=at,
+            ),
+            label=lambda bill: bill.bill_number,
+            done_message="Cancelled {} bill(s).",
+        )
 
 
-class BillingRunErrorInline(ReadOnlyMixin, TabularInline):
+class BillingRunErrorInline(ReadOnlyAdminMixin, TabularInline):
     model = BillingRunError
     fields = ("consumer_code", "code", "message", "created_at")
     readonly_fields = fields
@@ -180,7 +152,7 @@ class BillingRunErrorInline(ReadOnlyMixin, TabularInline):
 
 
 @admin.register(BillingRun)
-class BillingRunAdmin(ReadOnlyMixin, ModelAdmin):
+class BillingRunAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = [
         "id",
         "tenant",

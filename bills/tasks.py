@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import shared_task
-from django.db import OperationalError
-
 from billing_project import clock
+from billing_project.tasks import retry_safe_bound_task, retry_safe_task
 from bills.models import RunStatus
 from bills.services.expiry import bills_expire_due
 from bills.services.runs import billing_run_execute
@@ -15,22 +13,13 @@ from bills.services.runs import billing_run_execute
 CHUNKS_PER_TASK = 50
 
 
-@shared_task(
-    name="bills.expire_due_bills", acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5
-)
+@retry_safe_task(name="bills.expire_due_bills")
 def expire_due_bills(*, batch_size: int = 1000) -> int:
     """Beat job: mark ACTIVE bills past their expiry EXPIRED."""
     return bills_expire_due(at=clock.now(), batch_size=batch_size)
 
 
-@shared_task(
-    bind=True,
-    name="bills.execute_billing_run",
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-)
+@retry_safe_bound_task(name="bills.execute_billing_run")
 def execute_billing_run(self: Any, *, run_id: int, chunks_per_task: int = CHUNKS_PER_TASK) -> str:
     """Run (or resume) a bulk billing run; progress is committed per chunk.
 

@@ -5,9 +5,9 @@ Staff who are not superusers see the demands of the tenants they reach.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -16,37 +16,19 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from billing_project import clock
-from billing_project.errors import DomainError
+from billing_project.admin import ModelAdmin, ReadOnlyAdminMixin, TabularInline, apply_each
 from billing_project.money import money_sum
 from demands.models import ConsumerAccount, Demand, DemandDetail, DemandHistory, DemandStatus
 from demands.selectors import consumer_dues
 from demands.services import demand_cancel
 from masters.access import caller_for
 
-if TYPE_CHECKING:
-    ModelAdmin = admin.ModelAdmin[Any]
-    TabularInline = admin.TabularInline[Any, Any]
-else:
-    ModelAdmin = admin.ModelAdmin
-    TabularInline = admin.TabularInline
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 def _scoped(queryset: QuerySet[Any], request: HttpRequest, field: str = "tenant__code") -> QuerySet[Any]:
     return queryset.filter(caller_for(request.user).tenant_q(field))
 
 
-class DemandDetailInline(ReadOnlyMixin, TabularInline):
+class DemandDetailInline(ReadOnlyAdminMixin, TabularInline):
     model = DemandDetail
     fields = ("tax_head_code", "tax_amount", "collection_amount", "additional_details", "modified_by", "modified_at")
     readonly_fields = fields
@@ -54,7 +36,7 @@ class DemandDetailInline(ReadOnlyMixin, TabularInline):
     can_delete = False
 
 
-class DemandHistoryInline(ReadOnlyMixin, TabularInline):
+class DemandHistoryInline(ReadOnlyAdminMixin, TabularInline):
     model = DemandHistory
     fields = ("revision", "action", "changed_by", "changed_at", "status", "is_payment_completed", "payer_id")
     readonly_fields = fields
@@ -64,7 +46,7 @@ class DemandHistoryInline(ReadOnlyMixin, TabularInline):
 
 
 @admin.register(Demand)
-class DemandAdmin(ReadOnlyMixin, ModelAdmin):
+class DemandAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = [
         "consumer_code",
         "business_service",
@@ -116,19 +98,18 @@ class DemandAdmin(ReadOnlyMixin, ModelAdmin):
     @admin.action(description="Cancel selected demands")
     def cancel_demands(self, request: HttpRequest, queryset: QuerySet[Demand]) -> None:
         caller, at = caller_for(request.user), clock.now()
-        done = 0
-        for demand in queryset.filter(status=DemandStatus.ACTIVE):
-            try:
-                demand_cancel(caller=caller, demand_id=demand.pk, at=at)
-                done += 1
-            except DomainError as exc:
-                self.message_user(request, f"{demand.consumer_code}: {exc.code}: {exc.message}", messages.ERROR)
-        if done:
-            self.message_user(request, f"Cancelled {done} demand(s).", messages.SUCCESS)
+        apply_each(
+            self,
+            request,
+            queryset.filter(status=DemandStatus.ACTIVE),
+            perform=lambda demand: demand_cancel(caller=caller, demand_id=demand.pk, at=at),
+            label=lambda demand: demand.consumer_code,
+            done_message="Cancelled {} demand(s).",
+        )
 
 
 @admin.register(ConsumerAccount)
-class ConsumerAccountAdmin(ReadOnlyMixin, ModelAdmin):
+class ConsumerAccountAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = ["consumer_code", "business_service", "tenant", "revision", "updated_at", "dues_link"]
     list_filter = ["business_service", "tenant"]
     search_fields = ["consumer_code"]

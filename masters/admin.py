@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
+from billing_project.admin import ModelAdmin
 from masters.access import caller_for
 from masters.domain.mdms import SUPPORTED_MASTERS
 from masters.models import (
@@ -35,10 +36,8 @@ from masters.models import (
 from masters.services.mdms import MdmsInvalid, mdms_load
 
 if TYPE_CHECKING:
-    ModelAdmin = admin.ModelAdmin[Any]
     ModelChoiceField = forms.ModelChoiceField[Any]
 else:  # not subscriptable at run time
-    ModelAdmin = admin.ModelAdmin
     ModelChoiceField = forms.ModelChoiceField
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024

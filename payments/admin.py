@@ -14,11 +14,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin import helpers
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, DecimalField, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
@@ -28,30 +27,11 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from billing_project import clock
-from billing_project.errors import DomainError
+from billing_project.admin import ModelAdmin, ReadOnlyAdminMixin, TabularInline, action_with_form
 from masters.access import caller_for
 from payments.models import Payment, PaymentDetail, PaymentStatus
 from payments.selectors import PAYMENT_ROLES
 from payments.services import payment_cancel, payment_dishonour
-
-if TYPE_CHECKING:
-    ModelAdmin = admin.ModelAdmin[Any]
-    TabularInline = admin.TabularInline[Any, Any]
-else:
-    ModelAdmin = admin.ModelAdmin
-    TabularInline = admin.TabularInline
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decimal_places=2))
 LIVE_EXCLUDED = (PaymentStatus.CANCELLED, PaymentStatus.DISHONOURED)
@@ -90,7 +70,7 @@ class CashierFilter(admin.SimpleListFilter):
         return queryset.filter(created_by=value) if value else queryset
 
 
-class PaymentDetailInline(ReadOnlyMixin, TabularInline):
+class PaymentDetailInline(ReadOnlyAdminMixin, TabularInline):
     model = PaymentDetail
     fields = ("receipt_number", "bill", "business_service", "total_due", "total_amount_paid", "receipt_date")
     readonly_fields = fields
@@ -100,7 +80,7 @@ class PaymentDetailInline(ReadOnlyMixin, TabularInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyMixin, ModelAdmin):
+class PaymentAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = [
         "created_at",
         "receipt_numbers",
@@ -199,31 +179,21 @@ class PaymentAdmin(ReadOnlyMixin, ModelAdmin):
         done_verb: str,
     ) -> HttpResponse | None:
         """Ask for the reason, then call ``service`` per payment; each domain error becomes an error message."""
-        form = ReversePaymentsForm(request.POST if "apply" in request.POST else None)
-        payments = queryset.order_by("created_at", "id")
-        if form.is_bound and form.is_valid():
-            caller, at = caller_for(request.user), clock.now()
-            done = 0
-            for payment in payments:
-                try:
-                    service(caller=caller, payment_id=payment.pk, reason=form.cleaned_data["reason"], at=at)
-                    done += 1
-                except DomainError as exc:
-                    self.message_user(request, f"{payment_label(payment)}: {exc.code}: {exc.message}", messages.ERROR)
-            if done:
-                self.message_user(request, f"{done_verb} {done} payment(s).", messages.SUCCESS)
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"{verb} payments",
-            "verb": verb,
-            "action": action,
-            "form": form,
-            "payments": [(payment_label(payment), payment) for payment in payments],
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/payments/reverse_payments.html", context)
+        caller, at = caller_for(request.user), clock.now()
+        return action_with_form(
+            self,
+            request,
+            queryset.order_by("created_at", "id"),
+            action=action,
+            form_class=ReversePaymentsForm,
+            title=f"{verb} payments",
+            submit_label=f"{verb} these payments",
+            template="admin/payments/reverse_payments.html",
+            context={"verb": verb},
+            perform=lambda payment, data: service(caller=caller, payment_id=payment.pk, reason=data["reason"], at=at),
+            label=payment_label,
+            done_message=f"{done_verb} {{}} payment(s).",
+        )
 
     # Daily collection summary ---------------------------------------------------------------------------------
 

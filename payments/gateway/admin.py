@@ -9,47 +9,28 @@ transactions of the tenants where they hold a payment role.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
 
 from billing_project import clock
-from billing_project.errors import DomainError
+from billing_project.admin import ModelAdmin, ReadOnlyAdminMixin, TabularInline, action_with_form, apply_each
 from masters.access import caller_for
 from payments.gateway.models import (
     GatewayAttempt,
     GatewayCallback,
+    GatewayRefund,
     GatewayTransaction,
     ReconciliationQueueItem,
 )
 from payments.gateway.services import gateway_reconcile, gateway_refund, gateway_transaction_poll
 from payments.selectors import PAYMENT_ROLES
 
-if TYPE_CHECKING:
-    ModelAdmin = admin.ModelAdmin[Any]
-    TabularInline = admin.TabularInline[Any, Any]
-else:
-    ModelAdmin = admin.ModelAdmin
-    TabularInline = admin.TabularInline
 
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class AttemptInline(ReadOnlyMixin, TabularInline):
+class AttemptInline(ReadOnlyAdminMixin, TabularInline):
     model = GatewayAttempt
     extra = 0
     fields = ("at", "kind", "http_status", "outcome", "gateway_status", "error", "duration_ms", "request_summary")
@@ -57,7 +38,7 @@ class AttemptInline(ReadOnlyMixin, TabularInline):
     ordering = ("at", "id")
 
 
-class CallbackInline(ReadOnlyMixin, TabularInline):
+class CallbackInline(ReadOnlyAdminMixin, TabularInline):
     model = GatewayCallback
     extra = 0
     fields = ("received_at", "event_id", "signature_valid", "outcome", "detail", "raw_body")
@@ -69,7 +50,16 @@ class RefundForm(forms.Form):
     reason = forms.CharField(max_length=1024, widget=forms.Textarea(attrs={"rows": 3}), help_text="Mandatory.")
 
 
-class GatewayTransactionAdmin(ReadOnlyMixin, ModelAdmin):
+def _reference(txn: GatewayTransaction) -> str:
+    return txn.merchant_reference
+
+
+def _refund_message(txn: GatewayTransaction, done: GatewayRefund) -> tuple[str, int]:
+    level = messages.SUCCESS if done.status == "SUCCESS" else messages.WARNING
+    return f"{txn.merchant_reference}: refund {done.reference} {done.amount} {done.status}", level
+
+
+class GatewayTransactionAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display: tuple[str, ...] = (
         "merchant_reference",
         "tenant",
@@ -143,13 +133,14 @@ class GatewayTransactionAdmin(ReadOnlyMixin, ModelAdmin):
     @admin.action(description="Poll the gateway now")
     def poll_now(self, request: HttpRequest, queryset: QuerySet[GatewayTransaction]) -> None:
         at = clock.now()
-        for txn in queryset.order_by("created_at", "id"):
-            try:
-                done = gateway_transaction_poll(transaction_id=txn.pk, at=at)
-            except DomainError as exc:
-                self.message_user(request, f"{txn.merchant_reference}: {exc.code}: {exc.message}", messages.ERROR)
-                continue
-            self.message_user(request, f"{txn.merchant_reference}: {done.status}", messages.INFO)
+        apply_each(
+            self,
+            request,
+            queryset.order_by("created_at", "id"),
+            perform=lambda txn: gateway_transaction_poll(transaction_id=txn.pk, at=at),
+            label=_reference,
+            report=lambda txn, done: (f"{txn.merchant_reference}: {done.status}", messages.INFO),
+        )
 
     @admin.action(description="Reconcile every unresolved transaction now")
     def reconcile_now(self, request: HttpRequest, queryset: QuerySet[GatewayTransaction]) -> None:
@@ -163,33 +154,22 @@ class GatewayTransactionAdmin(ReadOnlyMixin, ModelAdmin):
 
     @admin.action(description="Refund (what is left of) selected transactions")
     def refund(self, request: HttpRequest, queryset: QuerySet[GatewayTransaction]) -> HttpResponse | None:
-        form = RefundForm(request.POST if "apply" in request.POST else None)
-        transactions = list(queryset.order_by("created_at", "id"))
-        if form.is_bound and form.is_valid():
-            caller, at = caller_for(request.user), clock.now()
-            for txn in transactions:
-                try:
-                    done = gateway_refund(
-                        caller=caller, transaction_id=txn.pk, reason=form.cleaned_data["reason"], at=at
-                    )
-                except DomainError as exc:
-                    self.message_user(request, f"{txn.merchant_reference}: {exc.code}: {exc.message}", messages.ERROR)
-                    continue
-                level = messages.SUCCESS if done.status == "SUCCESS" else messages.WARNING
-                self.message_user(
-                    request, f"{txn.merchant_reference}: refund {done.reference} {done.amount} {done.status}", level
-                )
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Refund online payments",
-            "action": "refund",
-            "form": form,
-            "transactions": transactions,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/gateway/refund.html", context)
+        caller, at = caller_for(request.user), clock.now()
+        return action_with_form(
+            self,
+            request,
+            queryset.order_by("created_at", "id"),
+            action="refund",
+            form_class=RefundForm,
+            title="Refund online payments",
+            submit_label="Refund these transactions",
+            template="admin/gateway/refund.html",
+            perform=lambda txn, data: gateway_refund(
+                caller=caller, transaction_id=txn.pk, reason=data["reason"], at=at
+            ),
+            label=_reference,
+            report=_refund_message,
+        )
 
 
 class ReconciliationQueueAdmin(GatewayTransactionAdmin):

@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from billing_project import clock
+from billing_project.admin import AppendOnlyAdminMixin, ModelAdmin, TabularInline
 from billing_project.errors import DomainError
 from masters.access import caller_for
 from masters.models import Tenant
@@ -32,12 +33,8 @@ from payments.imports.selectors import IMPORT_ROLES
 from payments.imports.services import import_run_create
 
 if TYPE_CHECKING:
-    ModelAdmin = admin.ModelAdmin[Any]
-    TabularInline = admin.TabularInline[Any, Any]
     ModelChoiceField = forms.ModelChoiceField[Any]
 else:  # not subscriptable at run time
-    ModelAdmin = admin.ModelAdmin
-    TabularInline = admin.TabularInline
     ModelChoiceField = forms.ModelChoiceField
 
 INLINE_ROWS = 500
@@ -59,19 +56,11 @@ class ImportUploadForm(forms.Form):
         return upload
 
 
-class ReadOnlyMixin:
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 def _visible(request: HttpRequest, field: str = "tenant__code") -> Any:
     return caller_for(request.user).tenant_q(field, IMPORT_ROLES)
 
 
-class ImportRowInline(ReadOnlyMixin, TabularInline):
+class ImportRowInline(AppendOnlyAdminMixin, TabularInline):
     model = ImportRow
     fk_name = "run"
     fields = (
@@ -106,7 +95,7 @@ class ImportRowInline(ReadOnlyMixin, TabularInline):
 
 
 @admin.register(ImportRun)
-class ImportRunAdmin(ReadOnlyMixin, ModelAdmin):
+class ImportRunAdmin(AppendOnlyAdminMixin, ModelAdmin):
     list_display = (
         "created_at",
         "file_name",
@@ -231,7 +220,7 @@ class OutcomeErrorFilter(admin.SimpleListFilter):
 
 
 @admin.register(ImportRow)
-class ImportRowAdmin(ReadOnlyMixin, ModelAdmin):
+class ImportRowAdmin(AppendOnlyAdminMixin, ModelAdmin):
     list_display = ("run", "line_number", "outcome", "error_code", "error_message", "payment", "created_at")
     list_filter = ("outcome", "run__kind", OutcomeErrorFilter, "created_at")
     search_fields = ("row_key", "error_message", "run__file_name")

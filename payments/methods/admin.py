@@ -10,58 +10,22 @@ Staff who are not superusers see the rows of the tenants (for methods: the state
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from billing_project import clock
-from billing_project.errors import DomainError
+from billing_project.admin import ModelAdmin, ReadOnlyAdminMixin, apply_each
 from masters.access import caller_for
 from payments.methods.models import AutopayCharge, AutopayMandate, PaymentMethod
 from payments.methods.selectors import visible_charges, visible_mandates, visible_payment_methods
 from payments.methods.services import autopay_charge_retry_now, autopay_mandate_revoke, payment_method_revoke
 
-if TYPE_CHECKING:
-    ModelAdmin = admin.ModelAdmin[Any]
-else:
-    ModelAdmin = admin.ModelAdmin
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-def _each(
-    model_admin: ModelAdmin,
-    request: HttpRequest,
-    rows: QuerySet[Any],
-    call: Callable[[Any], Any],
-    done_text: str,
-) -> None:
-    """Call ``call`` per row; domain errors become error messages, the successes one summary message."""
-    done = 0
-    for row in rows:
-        try:
-            call(row)
-            done += 1
-        except DomainError as exc:
-            model_admin.message_user(request, f"{row}: {exc.code}: {exc.message}", messages.ERROR)
-    if done:
-        model_admin.message_user(request, done_text.format(done), messages.SUCCESS)
-
 
 @admin.register(PaymentMethod)
-class PaymentMethodAdmin(ReadOnlyMixin, ModelAdmin):
+class PaymentMethodAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = ["label", "payer", "tenant", "gateway", "status", "is_default", "expiry", "flagged_at", "created_at"]
     list_filter = ["status", "is_default", "gateway", ("flagged_at", admin.EmptyFieldListFilter)]
     search_fields = ["label", "last4", "payer__name", "payer__mobile_number"]
@@ -97,17 +61,17 @@ class PaymentMethodAdmin(ReadOnlyMixin, ModelAdmin):
     @admin.action(description="Revoke selected payment methods (switches their autopay off)")
     def revoke_methods(self, request: HttpRequest, queryset: QuerySet[PaymentMethod]) -> None:
         caller, at = caller_for(request.user), clock.now()
-        _each(
+        apply_each(
             self,
             request,
             queryset.order_by("pk"),
-            lambda row: payment_method_revoke(caller=caller, method_id=row.pk, at=at),
-            "Revoked {} payment method(s).",
+            perform=lambda row: payment_method_revoke(caller=caller, method_id=row.pk, at=at),
+            done_message="Revoked {} payment method(s).",
         )
 
 
 @admin.register(AutopayMandate)
-class AutopayMandateAdmin(ReadOnlyMixin, ModelAdmin):
+class AutopayMandateAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = [
         "consumer_code",
         "business_service",
@@ -143,17 +107,17 @@ class AutopayMandateAdmin(ReadOnlyMixin, ModelAdmin):
     @admin.action(description="Switch autopay off for the selected mandates")
     def switch_off(self, request: HttpRequest, queryset: QuerySet[AutopayMandate]) -> None:
         caller, at = caller_for(request.user), clock.now()
-        _each(
+        apply_each(
             self,
             request,
             queryset.order_by("pk"),
-            lambda row: autopay_mandate_revoke(caller=caller, mandate_id=row.pk, at=at),
-            "Switched off {} mandate(s).",
+            perform=lambda row: autopay_mandate_revoke(caller=caller, mandate_id=row.pk, at=at),
+            done_message="Switched off {} mandate(s).",
         )
 
 
 @admin.register(AutopayCharge)
-class AutopayChargeAdmin(ReadOnlyMixin, ModelAdmin):
+class AutopayChargeAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = [
         "created_at",
         "bill_number",
@@ -202,10 +166,10 @@ class AutopayChargeAdmin(ReadOnlyMixin, ModelAdmin):
     @admin.action(description="Retry the selected FAILED charges now")
     def retry_now(self, request: HttpRequest, queryset: QuerySet[AutopayCharge]) -> None:
         caller, at = caller_for(request.user), clock.now()
-        _each(
+        apply_each(
             self,
             request,
             queryset.order_by("created_at", "pk"),
-            lambda row: autopay_charge_retry_now(caller=caller, charge_id=row.pk, at=at),
-            "Retried {} charge(s); see their status.",
+            perform=lambda row: autopay_charge_retry_now(caller=caller, charge_id=row.pk, at=at),
+            done_message="Retried {} charge(s); see their status.",
         )

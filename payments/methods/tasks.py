@@ -9,20 +9,12 @@
 
 from __future__ import annotations
 
-from celery import shared_task
-from django.db import OperationalError
-
 from billing_project import clock
+from billing_project.tasks import retry_safe_task
 from payments.methods.services import autopay_charge_run, autopay_retries_due, autopay_schedule_due
 
 
-@shared_task(
-    name="payments.methods.schedule_autopay",
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-)
+@retry_safe_task(name="payments.methods.schedule_autopay")
 def schedule_autopay(*, limit: int = 1000) -> int:
     """Beat job: one charge per new bill of a mandated consumer; queue the SCHEDULED charges."""
     result = autopay_schedule_due(at=clock.now(), limit=limit)
@@ -31,25 +23,13 @@ def schedule_autopay(*, limit: int = 1000) -> int:
     return len(result.scheduled)
 
 
-@shared_task(
-    name="payments.methods.charge",
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-)
+@retry_safe_task(name="payments.methods.charge")
 def charge(*, charge_id: str) -> str:
     """One attempt of one autopay charge; returns the charge's status afterwards."""
     return str(autopay_charge_run(charge_id=charge_id, at=clock.now()).status)
 
 
-@shared_task(
-    name="payments.methods.retry_due",
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-)
+@retry_safe_task(name="payments.methods.retry_due")
 def retry_due(*, limit: int = 500) -> int:
     """Beat job: settle IN_PROGRESS charges, queue the FAILED charges whose next retry date has passed."""
     due = autopay_retries_due(at=clock.now(), limit=limit)

@@ -1,0 +1,145 @@
+"""Shared admin pieces: read-only model admins and the "action with a form" flow.
+
+The admin only reads; every state change goes through a service (DESIGN.md, rule 1). The pieces here keep the
+apps' admin modules to configuration and thin actions:
+
+- ``ModelAdmin`` / ``TabularInline``: the generic admin classes, subscripted for mypy and plain at run time.
+- ``ReadOnlyAdminMixin``: no add, change or delete in the admin; ``AppendOnlyAdminMixin``: no change or delete
+  (rows are added through a service-backed add page, e.g. an upload).
+- ``apply_each``: call one service per selected object; a ``DomainError`` becomes an error message
+  ``"<label>: <code>: <message>"`` and the next object is tried; the successes become one summary message
+  (and/or one message per object).
+- ``action_with_form``: an admin action that first asks for input (a reason, a comment) on a page that lists
+  the selected objects (template ``admin/action_with_form.html`` or one extending it), then, once the form is
+  posted back valid, runs ``apply_each`` and returns to the changelist.
+
+This module is part of the kernel: it imports Django and the kernel only, never an app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+
+from billing_project.errors import DomainError
+
+if TYPE_CHECKING:
+    ModelAdmin = admin.ModelAdmin[Any]
+    TabularInline = admin.TabularInline[Any, Any]
+else:  # not subscriptable at run time
+    ModelAdmin = admin.ModelAdmin
+    TabularInline = admin.TabularInline
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: The POST key the action page sends back with its form; without it the action (re)shows the page.
+APPLY = "apply"
+ACTION_WITH_FORM_TEMPLATE = "admin/action_with_form.html"
+
+
+class AppendOnlyAdminMixin:
+    """No change and no delete in the admin (adding stays possible, e.g. through an upload page)."""
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReadOnlyAdminMixin(AppendOnlyAdminMixin):
+    """No add, change or delete in the admin: rows are written by the services only."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def apply_each(
+    modeladmin: ModelAdmin,
+    request: HttpRequest,
+    objects: Iterable[T],
+    *,
+    perform: Callable[[T], R],
+    label: Callable[[T], str] = str,
+    done_message: str = "",
+    report: Callable[[T, R], tuple[str, int]] | None = None,
+) -> int:
+    """Call ``perform`` (one service call) per object, in order; return how many succeeded.
+
+    A ``DomainError`` becomes the error message ``"<label(obj)>: <code>: <message>"`` and the next object is
+    tried. After a success, ``report(obj, result)`` (if given) returns one ``(text, level)`` message; at the
+    end ``done_message.format(successes)`` (if given) is a success message when at least one succeeded.
+    """
+    done = 0
+    for obj in objects:
+        try:
+            result = perform(obj)
+        except DomainError as exc:
+            modeladmin.message_user(request, f"{label(obj)}: {exc.code}: {exc.message}", messages.ERROR)
+            continue
+        done += 1
+        if report is not None:
+            text, level = report(obj, result)
+            modeladmin.message_user(request, text, level)
+    if done and done_message:
+        modeladmin.message_user(request, done_message.format(done), messages.SUCCESS)
+    return done
+
+
+def action_with_form(
+    modeladmin: ModelAdmin,
+    request: HttpRequest,
+    objects: Iterable[T],
+    *,
+    action: str,
+    form_class: type[forms.Form],
+    title: str,
+    submit_label: str,
+    perform: Callable[[T, Mapping[str, Any]], R],
+    label: Callable[[T], str] = str,
+    done_message: str = "",
+    report: Callable[[T, R], tuple[str, int]] | None = None,
+    template: str = ACTION_WITH_FORM_TEMPLATE,
+    context: Mapping[str, Any] | None = None,
+) -> TemplateResponse | None:
+    """An admin action that asks for input first, then calls ``perform(obj, cleaned_data)`` per object.
+
+    The first POST (from the changelist) and every invalid post-back render ``template`` with the form, the
+    selected objects as ``rows`` (``(label, obj)`` pairs, in the order of ``objects``), ``action`` (the action's
+    name, posted back), ``submit_label`` and ``title``, plus ``context``. A valid post-back (it carries
+    ``apply``) runs ``apply_each`` with ``label``, ``done_message`` and ``report`` and returns ``None``: the
+    admin goes back to the changelist and shows the messages.
+    """
+    form = form_class(request.POST if APPLY in request.POST else None)
+    selected = list(objects)
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        apply_each(
+            modeladmin,
+            request,
+            selected,
+            perform=lambda obj: perform(obj, data),
+            label=label,
+            done_message=done_message,
+            report=report,
+        )
+        return None
+    page = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "action": action,
+        "submit_label": submit_label,
+        "form": form,
+        "rows": [(label(obj), obj) for obj in selected],
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "opts": modeladmin.model._meta,
+        **(context or {}),
+    }
+    return TemplateResponse(request, template, page)
