@@ -135,6 +135,9 @@ class ChargeStatus(models.TextChoices):
     FAILED = "FAILED"
     GAVE_UP = "GAVE_UP"
     CANCELLED = "CANCELLED"
+    # The gateway took the money but no Payment could be recorded (the bill went stale meanwhile): the
+    # consumer's autopay is blocked until staff refund it or apply it by hand (docs/payment-methods.md).
+    UNAPPLIED = "UNAPPLIED", "Unapplied (money taken, not applied: needs staff)"
 
 
 OPEN_CHARGE_STATUSES = (ChargeStatus.SCHEDULED, ChargeStatus.IN_PROGRESS, ChargeStatus.FAILED)

@@ -6,10 +6,11 @@
 - ``mandates``: ``autopay_mandate_create`` (opt in) / ``autopay_mandate_revoke`` (opt out)
 - ``schedule``: ``autopay_schedule_due`` — one charge per new bill of a mandated consumer
 - ``charge``: ``autopay_charge_run``, ``autopay_retries_due``, ``autopay_charges_sync``,
-  ``autopay_charge_retry_now`` — the gateway charge, its outcome and the retry schedule
+  ``autopay_charge_retry_now``, ``autopay_charge_resolve`` — the gateway charge, its outcome and the retry schedule
 """
 
 from payments.methods.services.charge import (
+    autopay_charge_resolve,
     autopay_charge_retry_now,
     autopay_charge_run,
     autopay_charges_sync,
@@ -26,6 +27,7 @@ from payments.methods.services.schedule import ScheduleResult, autopay_schedule_
 
 __all__ = [
     "ScheduleResult",
+    "autopay_charge_resolve",
     "autopay_charge_retry_now",
     "autopay_charge_run",
     "autopay_charges_sync",

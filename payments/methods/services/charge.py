@@ -27,7 +27,7 @@ import uuid
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 
 from billing_project.errors import DomainError
 from billing_project.money import to_money
@@ -47,7 +47,7 @@ from payments.methods.models import (
     PaymentMethod,
 )
 from payments.methods.selectors import MANAGE_ROLES
-from payments.methods.services.errors import ChargeNotFound, ChargeNotRetryable
+from payments.methods.services.errors import ChargeNotFound, ChargeNotRetryable, ChargeNotUnapplied
 from payments.methods.services.methods import expires_at
 from payments.methods.services.schedule import BILL_PAID, OVER_LIMIT, supersede
 
@@ -59,6 +59,10 @@ PAYER_CHANGED = "PAYER_CHANGED"
 MANDATE_REVOKED = "MANDATE_REVOKED"
 METHOD_NOT_USABLE = "PAYMENT_METHOD_NOT_USABLE"
 LOST_ATTEMPT = "ATTEMPT_LOST"
+UNAPPLIED = "UNAPPLIED"
+REFUNDED = "REFUNDED"
+# Who may settle an UNAPPLIED charge by hand (money matters: as for gateway refunds).
+RESOLVE_ROLES = (Role.BILLING_ADMIN,)
 # Gateway-side validation codes that mean "this bill can no longer be taken": handled like a stale bill.
 STALE_BILL_CODES = frozenset({"BILL_EXPIRED"})
 PAID_BILL_CODES = frozenset({"BILL_ALREADY_PAID"})
@@ -101,14 +105,21 @@ def _finish(charge: AutopayCharge, status: str, code: str, message: str, at: dt.
 
 
 def _lock(charge_id: uuid.UUID | str) -> tuple[AutopayMandate, AutopayCharge]:
-    """Lock the charge's mandate, then the charge (the project's order for autopay rows)."""
+    """Lock the charge's payment method, then its mandate, then the charge.
+
+    The one lock order of payment-method rows is payer → payment method → mandate → charge
+    (``payment_method_revoke`` locks payer → method → mandates); the outcome of a hard decline updates the
+    method, so the method is locked first here, never after the mandate (that inversion could deadlock).
+    A mandate's payment method never changes, so reading its id before locking is safe."""
     try:
         key = charge_id if isinstance(charge_id, uuid.UUID) else uuid.UUID(str(charge_id))
     except ValueError:
         raise ChargeNotFound(message=f"No autopay charge {charge_id}") from None
-    mandate_id = AutopayCharge.objects.filter(pk=key).values_list("mandate_id", flat=True).first()
-    if mandate_id is None:
+    ids = AutopayCharge.objects.filter(pk=key).values_list("mandate_id", "mandate__payment_method_id").first()
+    if ids is None:
         raise ChargeNotFound(message=f"No autopay charge {charge_id}")
+    mandate_id, method_id = ids
+    PaymentMethod.objects.select_for_update().filter(pk=method_id).values_list("pk", flat=True).get()
     mandate = (
         AutopayMandate.objects.select_for_update(of=("self",))
         .select_related("payment_method", "tenant")
@@ -220,7 +231,17 @@ def _record_outcome(
             return charge
         charge.gateway_transaction_id = txn.pk
         charge.updated_at = at
-        if txn.status == TransactionStatus.SUCCESS:
+        if txn.status == TransactionStatus.SUCCESS and txn.payment_id is None:
+            # Money taken that the bill could not take (it went stale while the answer was pending): the
+            # gateway keeps it UNAPPLIED in its reconciliation queue. Never final for autopay: scheduling skips
+            # the consumer until staff refund it or apply it by hand (``autopay_charge_resolve``).
+            charge.status, charge.next_retry_at, charge.finished_at = ChargeStatus.UNAPPLIED, None, None
+            charge.failure_code = UNAPPLIED
+            charge.failure_message = (
+                f"The gateway took {txn.amount} ({txn.merchant_reference}) but no payment could be recorded: "
+                "refund it or apply it by hand from the reconciliation queue"
+            )
+        elif txn.status == TransactionStatus.SUCCESS:
             charge.status, charge.finished_at = ChargeStatus.SUCCEEDED, at
             charge.failure_code, charge.failure_message, charge.next_retry_at = "", "", None
         elif txn.status == TransactionStatus.FAILURE:
@@ -333,7 +354,48 @@ def autopay_charges_sync(*, at: dt.datetime, limit: int = 500) -> int:
                 continue
         after = _record_outcome(charge.pk, txn, at, attempt=charge.attempt)
         changed += int(after.status != ChargeStatus.IN_PROGRESS or charge.gateway_transaction_id is None)
+    return changed + _unapplied_refunded(at=at, limit=limit)
+
+
+def _unapplied_refunded(*, at: dt.datetime, limit: int) -> int:
+    """UNAPPLIED charges whose money the gateway refunded in full: CANCELLED ``REFUNDED``; the consumer's
+    current bill is then scheduled afresh by the next run (the payer's consent stands)."""
+    changed = 0
+    refunded = (
+        AutopayCharge.objects.filter(
+            status=ChargeStatus.UNAPPLIED, gateway_transaction__refunded_amount=F("gateway_transaction__amount")
+        )
+        .order_by("updated_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for charge_id in list(refunded):
+        with transaction.atomic(durable=True):
+            _, charge = _lock(charge_id)
+            if charge.status != ChargeStatus.UNAPPLIED:
+                continue
+            txn = charge.gateway_transaction
+            if txn is None or txn.refunded_amount != txn.amount:  # pragma: no cover - refunds only grow
+                continue
+            _finish(charge, ChargeStatus.CANCELLED, REFUNDED, f"The gateway refunded {txn.amount} in full", at)
+            changed += 1
     return changed
+
+
+def autopay_charge_resolve(*, caller: Caller, charge_id: uuid.UUID | str, at: dt.datetime) -> AutopayCharge:
+    """Staff (BILLING_ADMIN of the charge's tenant): the money of an UNAPPLIED charge was applied by hand (a
+    counter payment of the consumer's bill from the reconciliation queue): the charge becomes SUCCEEDED and the
+    consumer's autopay resumes. A refund needs no call: ``autopay_charges_sync`` notices it."""
+    with transaction.atomic(durable=True):
+        mandate, charge = _lock(charge_id)
+        require_role(caller, mandate.tenant.code, RESOLVE_ROLES, "resolve unapplied autopay charges")
+        if charge.status != ChargeStatus.UNAPPLIED:
+            raise ChargeNotUnapplied(message=f"Only an UNAPPLIED charge can be resolved; this one is {charge.status}")
+        charge.status = ChargeStatus.SUCCEEDED
+        charge.failure_code = ""
+        charge.failure_message = f"Resolved by {caller.username}: the money was applied by hand"
+        charge.updated_at = charge.finished_at = at
+        charge.save(update_fields=["status", "failure_code", "failure_message", "updated_at", "finished_at"])
+    return charge
 
 
 def _lost(charge_id: uuid.UUID, attempt: int, at: dt.datetime) -> int:

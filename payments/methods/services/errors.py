@@ -51,3 +51,12 @@ class ChargeNotRetryable(ConflictError):
 
 class PayerNotFound(NotFound):
     code = PAYER_NOT_FOUND
+
+
+CHARGE_NOT_UNAPPLIED = "AUTOPAY_CHARGE_NOT_UNAPPLIED"
+
+
+class ChargeNotUnapplied(ConflictError):
+    """Only an UNAPPLIED charge (money taken, not applied) is resolved by hand."""
+
+    code = CHARGE_NOT_UNAPPLIED
