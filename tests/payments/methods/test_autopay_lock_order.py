@@ -64,7 +64,7 @@ def test_revoking_locks_payer_method_mandate_then_charges(autopay, asha):
     with CaptureQueriesContext(connection) as queries:
         payment_method_revoke(caller=asha, method_id=method.pk, at=RUN_AT)
 
-    assert row_locks(queries) == ["payer", "method", "update method", "mandate", "update mandate", "update charge"]
+    assert row_locks(queries) == ["payer", "method", "mandate", "update method", "update mandate", "update charge"]
 
 
 @pytest.mark.django_db(transaction=True)
