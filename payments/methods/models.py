@@ -167,6 +167,12 @@ class AutopayCharge(models.Model):
         related_name="autopay_charges",
         help_text="The gateway transaction of the last attempt.",
     )
+    attempt_reference = models.UUIDField(
+        null=True,
+        blank=True,
+        help_text="The id autopay gave the gateway transaction of the current attempt: crash recovery finds the "
+        "attempt's transaction by it (only autopay sets it), never by bill and payment method.",
+    )
     failure_code = models.CharField(max_length=64, blank=True)
     failure_message = models.TextField(blank=True)
     superseded_by = models.ForeignKey(

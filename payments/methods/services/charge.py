@@ -169,6 +169,7 @@ def _start(charge_id: uuid.UUID | str, at: dt.datetime) -> AutopayCharge | tuple
         charge.status = ChargeStatus.IN_PROGRESS
         charge.next_retry_at = None
         charge.gateway_transaction_id = None
+        charge.attempt_reference = uuid.uuid4()  # the gateway transaction's id for this attempt
         charge.last_attempt_at = charge.updated_at = at
         charge.save(
             update_fields=[
@@ -176,6 +177,7 @@ def _start(charge_id: uuid.UUID | str, at: dt.datetime) -> AutopayCharge | tuple
                 "status",
                 "next_retry_at",
                 "gateway_transaction_id",
+                "attempt_reference",
                 "last_attempt_at",
                 "updated_at",
             ]
@@ -194,6 +196,7 @@ def _attempt(charge: AutopayCharge, at: dt.datetime) -> AutopayCharge:
             amount=to_money(charge.amount),
             payment_method_token=method.gateway_token,
             payment_method_id=method.pk,
+            transaction_id=charge.attempt_reference,
             at=at,
         )
     except DomainError as exc:
@@ -322,8 +325,10 @@ def _rebill(charge: AutopayCharge, at: dt.datetime) -> uuid.UUID:
 def autopay_charges_sync(*, at: dt.datetime, limit: int = 500) -> int:
     """Settle IN_PROGRESS charges from their gateway transactions (final ones), and recover lost attempts:
     an IN_PROGRESS charge with no transaction recorded after ``AUTOPAY_LOST_ATTEMPT_SECONDS`` adopts the
-    transaction the gateway service stored for it (same bill and method, created since the attempt), or, when
-    there is none (the call never got that far), becomes FAILED and due at once without counting the attempt.
+    transaction the gateway service stored for it — the one whose id is the attempt's ``attempt_reference``,
+    which only autopay sets (never "a transaction of the same bill and method": the payer's own charge of that
+    card is not autopay's) — or, when there is none (the call never got that far), becomes FAILED and due at
+    once without counting the attempt.
     Returns how many charges changed."""
     changed = 0
     final = (TransactionStatus.SUCCESS, TransactionStatus.FAILURE)
@@ -339,15 +344,10 @@ def autopay_charges_sync(*, at: dt.datetime, limit: int = 500) -> int:
     for charge in charges:
         txn = charge.gateway_transaction
         if txn is None:
-            since = charge.last_attempt_at or charge.updated_at  # the marker always sets last_attempt_at
             txn = (
-                GatewayTransaction.objects.filter(
-                    bill_id=charge.bill_id,
-                    payment_method_id=charge.mandate.payment_method_id,
-                    created_at__gte=since,
-                )
-                .order_by("created_at")
-                .first()
+                GatewayTransaction.objects.filter(pk=charge.attempt_reference).first()
+                if charge.attempt_reference is not None
+                else None
             )
             if txn is None:
                 changed += _lost(charge.pk, charge.attempt, at)
@@ -403,6 +403,9 @@ def _lost(charge_id: uuid.UUID, attempt: int, at: dt.datetime) -> int:
         _, charge = _lock(charge_id)
         if charge.status != ChargeStatus.IN_PROGRESS or charge.attempt != attempt or charge.gateway_transaction_id:
             return 0
+        reference = charge.attempt_reference
+        if reference is not None and GatewayTransaction.objects.filter(pk=reference).exists():
+            return 0  # stored just now: the next sync adopts it
         charge.attempt -= 1
         charge.status, charge.next_retry_at, charge.updated_at = ChargeStatus.FAILED, at, at
         charge.failure_code = LOST_ATTEMPT
