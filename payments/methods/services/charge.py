@@ -6,14 +6,21 @@
    mandate is active; its method usable; the bill not paid meanwhile (→ CANCELLED ``BILL_PAID``). When the bill
    is no longer current (expired, or its demands changed), the consumer's current bill is fetched (a new one is
    generated, outside our transaction) and the charge is **superseded** by a charge of that bill that continues
-   its attempt count. Then the attempt is counted and the IN_PROGRESS marker committed.
-2. Outside any transaction: ``payments.gateway.services.gateway_payment_initiate`` with the method's token — a
-   direct charge; B's service records the transaction and, on SUCCESS, the one Payment (verdict path).
-3. The outcome is recorded on the (re-locked) charge: SUCCESS → SUCCEEDED; a hard decline → GAVE_UP at once and
-   the method flagged (never retried); a soft decline or failure → FAILED with ``next_retry_at`` from
+   its attempt count. Then the attempt is counted, a fresh ``attempt_reference`` chosen and the IN_PROGRESS
+   marker committed.
+2. Outside any transaction: ``payments.gateway.services.gateway_payment_initiate`` with the method's token and
+   ``transaction_id=attempt_reference`` — a direct charge; the gateway service records the transaction (with
+   that id: crash recovery finds it by it) and, on SUCCESS, the one Payment (verdict path).
+3. The outcome is recorded on the (re-locked) charge: SUCCESS with its Payment → SUCCEEDED; SUCCESS without one
+   (the bill went stale meanwhile) → UNAPPLIED, which blocks the consumer's autopay until the money is refunded
+   (sync → CANCELLED ``REFUNDED``) or staff resolve it (``autopay_charge_resolve``); a hard decline → GAVE_UP at
+   once and the method flagged (never retried); a soft decline or failure → FAILED with ``next_retry_at`` from
    ``AUTOPAY_RETRY_DELAYS_DAYS`` or GAVE_UP when the schedule is exhausted (the mandate stays active for the next
    bills); PENDING/UNKNOWN → stays IN_PROGRESS with the transaction's id, settled later by
    ``autopay_charges_sync`` once the gateway's pollers/reconciliation finalise the transaction.
+
+Lock order (with ``methods.py``): payer → payment method → mandate → charge; ``_lock`` takes method, mandate,
+charge.
 
 ``autopay_retries_due`` syncs IN_PROGRESS charges and answers the FAILED charges whose ``next_retry_at`` has
 passed; the ``payments.methods.charge`` task runs each (the run re-checks the bill first).
