@@ -53,7 +53,9 @@ IN_WORKFLOW = [AmendmentState.APPROVALPENDING, AmendmentState.PENDING_FOR_CITIZE
 
 class Amendment(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    amendment_id = models.CharField(max_length=256, help_text="From the id format bs.amendment.id, e.g. DN-…-000007.")
+    amendment_id = models.CharField(
+        max_length=512, help_text="From the id format bs.amendment.id, e.g. DN-…-000007 (holds a 250-char code)."
+    )
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="amendments")
     consumer_code = models.CharField(max_length=250)
     business_service = models.CharField(max_length=64)

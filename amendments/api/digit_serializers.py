@@ -53,7 +53,7 @@ class AmendmentRequestSerializer(DigitSerializer):
 
 
 class AmendmentUpdateInSerializer(DigitSerializer):
-    amendmentId = DigitCharField(max_length=256)
+    amendmentId = DigitCharField(max_length=512)
     tenantId = DigitCharField(max_length=128)
     workflow = serializers.JSONField(required=False, allow_null=True)
     additionalDetails = serializers.JSONField(required=False, allow_null=True)

@@ -3,7 +3,8 @@
 * Payment methods (masked label only, never the token) with status filters and a "Revoke" action;
 * Autopay mandates with a "Switch off" action;
 * Autopay charges with their next retry date, status filters and a "Retry now" action (FAILED charges;
-  ``autopay_charge_retry_now`` — the same rules as a scheduled retry).
+  ``autopay_charge_retry_now`` — the same rules as a scheduled retry) and a "Resolve (money applied by hand)"
+  action for UNAPPLIED charges (``autopay_charge_resolve``, BILLING_ADMIN of the charge's tenant).
 Staff who are not superusers see the rows of the tenants (for methods: the states) where they hold a
 ``MANAGE_ROLES`` role. Domain errors become admin messages.
 """
@@ -21,7 +22,12 @@ from billing_project.admin import ModelAdmin, ReadOnlyAdminMixin, apply_each
 from masters.access import caller_for
 from payments.methods.models import AutopayCharge, AutopayMandate, PaymentMethod
 from payments.methods.selectors import visible_charges, visible_mandates, visible_payment_methods
-from payments.methods.services import autopay_charge_retry_now, autopay_mandate_revoke, payment_method_revoke
+from payments.methods.services import (
+    autopay_charge_resolve,
+    autopay_charge_retry_now,
+    autopay_mandate_revoke,
+    payment_method_revoke,
+)
 
 
 @admin.register(PaymentMethod)
@@ -150,7 +156,7 @@ class AutopayChargeAdmin(ReadOnlyAdminMixin, ModelAdmin):
         "last_attempt_at",
         "finished_at",
     )
-    actions = ["retry_now"]
+    actions = ["retry_now", "resolve_applied_by_hand"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return visible_charges(caller_for(request.user))
@@ -172,4 +178,15 @@ class AutopayChargeAdmin(ReadOnlyAdminMixin, ModelAdmin):
             queryset.order_by("created_at", "pk"),
             perform=lambda row: autopay_charge_retry_now(caller=caller, charge_id=row.pk, at=at),
             done_message="Retried {} charge(s); see their status.",
+        )
+
+    @admin.action(description="Resolve the selected UNAPPLIED charges (money applied by hand)")
+    def resolve_applied_by_hand(self, request: HttpRequest, queryset: QuerySet[AutopayCharge]) -> None:
+        caller, at = caller_for(request.user), clock.now()
+        _each(
+            self,
+            request,
+            queryset.order_by("created_at", "pk"),
+            lambda row: autopay_charge_resolve(caller=caller, charge_id=row.pk, at=at),
+            "Resolved {} charge(s); autopay resumes for their consumers.",
         )

@@ -135,6 +135,9 @@ class ChargeStatus(models.TextChoices):
     FAILED = "FAILED"
     GAVE_UP = "GAVE_UP"
     CANCELLED = "CANCELLED"
+    # The gateway took the money but no Payment could be recorded (the bill went stale meanwhile): the
+    # consumer's autopay is blocked until staff refund it or apply it by hand (docs/payment-methods.md).
+    UNAPPLIED = "UNAPPLIED", "Unapplied (money taken, not applied: needs staff)"
 
 
 OPEN_CHARGE_STATUSES = (ChargeStatus.SCHEDULED, ChargeStatus.IN_PROGRESS, ChargeStatus.FAILED)
@@ -163,6 +166,12 @@ class AutopayCharge(models.Model):
         on_delete=models.PROTECT,
         related_name="autopay_charges",
         help_text="The gateway transaction of the last attempt.",
+    )
+    attempt_reference = models.UUIDField(
+        null=True,
+        blank=True,
+        help_text="The id autopay gave the gateway transaction of the current attempt: crash recovery finds the "
+        "attempt's transaction by it (only autopay sets it), never by bill and payment method.",
     )
     failure_code = models.CharField(max_length=64, blank=True)
     failure_message = models.TextField(blank=True)

@@ -272,3 +272,28 @@ def test_tax_head_of_the_city_counts(employee: Caller, seed: dict[str, Tenant], 
         tenant=seed["amritsar"], code="WS_CITY_CESS", service="WC", name="Cess", category="TAX"
     )
     assert amend(employee, details=lines(("WS_CITY_CESS", "-3"))).details.get().tax_head_code == "WS_CITY_CESS"
+
+
+@pytest.mark.postgres
+def test_a_250_character_consumer_code_gets_its_whole_amendment_id(
+    employee: Caller, wc_masters: dict[str, Any]
+) -> None:
+    # CN/DN + "-" + 250 characters + "-000001" = 260 characters: once a DataError (a 500) on PostgreSQL.
+    code = "W" * 250
+    amendment = amend(employee, code)
+
+    assert Amendment.objects.get(pk=amendment.pk).amendment_id == f"DN-{code}-000001"
+
+
+def test_an_amendment_id_longer_than_its_column_is_refused_and_nothing_is_written(
+    employee: Caller, seed: dict[str, Tenant], wc_masters: dict[str, Any]
+) -> None:
+    # A tenant's own format can still render past the 512-character column: refused with a domain error.
+    IdFormat.objects.create(tenant=seed["pb"], id_name="bs.amendment.id", format="CONSUMERCODE" + "[city]" * 40)
+    error = refused(lambda: amend(employee, "W" * 250))
+
+    assert (error.code, error.http_status, error.message) == (
+        "AMENDMENT_ID_TOO_LONG",
+        400,
+        "The amendment id rendered from the id format bs.amendment.id has 570 characters; at most 512 are allowed",
+    )

@@ -12,30 +12,27 @@ from payments.gateway.models import GatewayAttempt, GatewayRefund, GatewayTransa
 
 
 class OnlinePaymentCreateSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    """Start an online payment of a current bill."""
+    """Start an online payment of a current bill: a hosted checkout. No payment-method token or id: a saved
+    method is charged through ``POST /api/v1/payment-methods/{id}/pay/`` (owner and status checked there)."""
 
     bill_id = serializers.UUIDField()
     amount = MoneySerializerField()
     return_url = serializers.CharField(max_length=1024, required=False, allow_blank=True, default="")
-    payment_method_token = serializers.CharField(
-        max_length=256,
-        required=False,
-        allow_null=True,
-        default=None,
-        write_only=True,
-        help_text="A saved payment method's gateway token: charge it at once instead of a hosted checkout.",
-    )
-    payment_method_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        sent = sorted(set(self.initial_data) & {"payment_method_token", "payment_method_id"})
+        if sent:
+            raise serializers.ValidationError(
+                {
+                    name: ["not accepted here: pay with a saved method at /api/v1/payment-methods/{id}/pay/"]
+                    for name in sent
+                }
+            )
+        return attrs
 
     def to_kwargs(self) -> dict[str, Any]:
         data: dict[str, Any] = self.validated_data
-        return {
-            "bill_id": data["bill_id"],
-            "amount": data["amount"],
-            "return_url": data["return_url"],
-            "payment_method_token": data["payment_method_token"],
-            "payment_method_id": data["payment_method_id"],
-        }
+        return {"bill_id": data["bill_id"], "amount": data["amount"], "return_url": data["return_url"]}
 
 
 class GatewayAttemptSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]

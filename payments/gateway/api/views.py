@@ -42,7 +42,7 @@ class OnlinePaymentView(APIView):
     permission_classes = [HasTenantRole]
 
     @extend_schema(
-        summary="Start an online payment of a current bill (hosted checkout, or a saved payment method's charge)",
+        summary="Start an online payment of a current bill (hosted checkout; saved methods: payment-methods/{id}/pay/)",
         request=OnlinePaymentCreateSerializer,
         responses={201: GatewayTransactionDetailSerializer, **rest_errors(400, 403, 404)},
     )

@@ -115,19 +115,24 @@ def gateway_payment_initiate(
     return_url: str = "",
     payment_method_token: str | None = None,
     payment_method_id: int | None = None,
+    transaction_id: uuid.UUID | None = None,
     at: dt.datetime,
     gateway: str | None = None,
 ) -> GatewayTransaction:
     """Start an online payment of ``amount`` for the bill (see the module docstring); returns the transaction
     as stored after the gateway's answer (PENDING with ``checkout_url``, SUCCESS/FAILURE for a token charge,
-    UNKNOWN when the answer was lost). ``gateway`` defaults to ``settings.PAYMENT_GATEWAY``."""
+    UNKNOWN when the answer was lost). ``gateway`` defaults to ``settings.PAYMENT_GATEWAY``.
+
+    The token parameters are for ``payments.methods`` only (a saved method's charge after its own owner and
+    status checks; the REST input has none). ``transaction_id``: the id to give the new transaction, chosen by
+    a caller that must find it again after a crash (autopay); a fresh one when None."""
     bill = _bill(bill_id)
     require_role(caller, bill.tenant.code, INITIATE_ROLES, "pay bills online")
     paid = _amount(amount)
     url = _return_url(return_url)
     token = (payment_method_token or "").strip() or None
     adapter = adapter_for(gateway)
-    txn_id = uuid.uuid4()
+    txn_id = transaction_id or uuid.uuid4()
     reference = f"GTX-{txn_id.hex}"
     txn = GatewayTransaction(
         id=txn_id,

@@ -24,7 +24,7 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from billing_project.money import fits_column, to_money
+from billing_project.money import MoneyError, fits_column, to_money
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -219,7 +219,10 @@ def parse_amount(text: str, name: str = "amount") -> Decimal:
             PAYMENT_IMPORT_BAD_AMOUNT,
             f"{name} {text!r} is not an amount: digits with at most two decimals, no sign, no thousands separator",
         )
-    amount = to_money(Decimal(text))
+    try:
+        amount = to_money(Decimal(text))
+    except MoneyError:  # more digits than the decimal context holds: far beyond any column
+        raise RowProblem(PAYMENT_IMPORT_BAD_AMOUNT, f"{name} {text!r} is too large") from None
     if amount <= 0:
         raise RowProblem(PAYMENT_IMPORT_BAD_AMOUNT, f"{name} {text!r} must be more than 0")
     if not fits_column(amount):

@@ -54,6 +54,13 @@ class PaymentMethodSerializer(serializers.ModelSerializer):  # type: ignore[type
         ]
 
 
+class PaymentMethodPaySerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """Pay a current bill now with this saved payment method (a direct charge of its token at the gateway)."""
+
+    bill_id = serializers.UUIDField()
+    amount = MoneySerializerField()
+
+
 class MandateCreateSerializer(serializers.Serializer):  # type: ignore[type-arg]
     tenant = serializers.CharField(max_length=128)
     business_service = serializers.CharField(max_length=64)

@@ -1,7 +1,8 @@
 """REST face of payment methods and autopay (mounted under /api/v1/).
 
 * ``/payment-methods/`` — register (token + masked label), list, retrieve, ``{id}/revoke/``,
-  ``{id}/set-default/``;
+  ``{id}/set-default/``, ``{id}/pay/`` (pay a bill now with the saved method: the only way to charge a saved
+  token through the API);
 * ``/autopay-mandates/`` — opt in, list, retrieve, ``{id}/revoke/`` (opt out);
 * ``/autopay-charges/`` — read only, with ``next_retry_at``.
 
@@ -23,11 +24,13 @@ from rest_framework.response import Response
 from billing_project import clock
 from billing_project.api.schema import rest_errors
 from masters.access import HasTenantRole, caller_for
+from payments.gateway.api.serializers import GatewayTransactionDetailSerializer
 from payments.methods.api.serializers import (
     ChargeSerializer,
     MandateCreateSerializer,
     MandateSerializer,
     PaymentMethodCreateSerializer,
+    PaymentMethodPaySerializer,
     PaymentMethodSerializer,
 )
 from payments.methods.models import AutopayCharge, AutopayMandate, ChargeStatus, MethodStatus, PaymentMethod
@@ -35,6 +38,7 @@ from payments.methods.selectors import visible_charges, visible_mandates, visibl
 from payments.methods.services import (
     autopay_mandate_create,
     autopay_mandate_revoke,
+    payment_method_pay,
     payment_method_register,
     payment_method_revoke,
     payment_method_set_default,
@@ -138,6 +142,24 @@ class PaymentMethodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         method = self.get_object()
         done = payment_method_set_default(caller=caller_for(request.user), method_id=method.pk, at=clock.now())
         return Response(PaymentMethodSerializer(visible_payment_methods(caller_for(request.user)).get(pk=done.pk)).data)
+
+    @extend_schema(
+        summary="Pay a current bill now with this saved payment method (its owner, or staff for the owner's bills)",
+        request=PaymentMethodPaySerializer,
+        responses={201: GatewayTransactionDetailSerializer, **rest_errors(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    def pay(self, request: Request, pk: str | None = None) -> Response:
+        serializer = PaymentMethodPaySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        txn = payment_method_pay(
+            caller=caller_for(request.user),
+            method_id=pk or "",
+            bill_id=serializer.validated_data["bill_id"],
+            amount=serializer.validated_data["amount"],
+            at=clock.now(),
+        )
+        return Response(GatewayTransactionDetailSerializer(txn).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema_view(

@@ -1,8 +1,10 @@
 """Who may act for a payer (docs/payment-methods.md, "Who may do what").
 
 * A citizen acts for the payer linked to their login (``Payer.user``) — only that one.
-* Staff (``MANAGE_ROLES``: BILLING_ADMIN, EMPLOYEE, CASHIER, SYSTEM) act for any payer of a state in which
-  they hold such a role (in the state or one of its cities); payers are kept at state level.
+* Staff (``MANAGE_ROLES``: BILLING_ADMIN, EMPLOYEE, CASHIER, SYSTEM) act for the payers they reach through the
+  tenants they cover: a payer named on a demand, or holding a mandate, in a tenant where they hold such a role
+  (a state role covers its cities). Payers are kept at state level, so the payer's own tenant says nothing
+  about which city's staff may act for them.
 * Superusers act for anyone.
 A payer the caller may not act for is reported as not found (its existence is not disclosed).
 """
@@ -13,7 +15,7 @@ import uuid
 
 from masters.access import Caller
 from masters.models import Payer
-from payments.methods.selectors import manageable_states
+from payments.methods.selectors import staff_reach
 from payments.methods.services.errors import PayerNotFound
 
 
@@ -22,7 +24,7 @@ def may_act_for(caller: Caller, payer: Payer) -> bool:
         return True
     if caller.user_id is not None and payer.user_id == caller.user_id:
         return True
-    return payer.tenant.code in manageable_states(caller)
+    return staff_reach(caller, payer)
 
 
 def payer_for(caller: Caller, payer_id: uuid.UUID | str | None) -> Payer:

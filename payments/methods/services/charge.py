@@ -6,14 +6,21 @@
    mandate is active; its method usable; the bill not paid meanwhile (→ CANCELLED ``BILL_PAID``). When the bill
    is no longer current (expired, or its demands changed), the consumer's current bill is fetched (a new one is
    generated, outside our transaction) and the charge is **superseded** by a charge of that bill that continues
-   its attempt count. Then the attempt is counted and the IN_PROGRESS marker committed.
-2. Outside any transaction: ``payments.gateway.services.gateway_payment_initiate`` with the method's token — a
-   direct charge; B's service records the transaction and, on SUCCESS, the one Payment (verdict path).
-3. The outcome is recorded on the (re-locked) charge: SUCCESS → SUCCEEDED; a hard decline → GAVE_UP at once and
-   the method flagged (never retried); a soft decline or failure → FAILED with ``next_retry_at`` from
+   its attempt count. Then the attempt is counted, a fresh ``attempt_reference`` chosen and the IN_PROGRESS
+   marker committed.
+2. Outside any transaction: ``payments.gateway.services.gateway_payment_initiate`` with the method's token and
+   ``transaction_id=attempt_reference`` — a direct charge; the gateway service records the transaction (with
+   that id: crash recovery finds it by it) and, on SUCCESS, the one Payment (verdict path).
+3. The outcome is recorded on the (re-locked) charge: SUCCESS with its Payment → SUCCEEDED; SUCCESS without one
+   (the bill went stale meanwhile) → UNAPPLIED, which blocks the consumer's autopay until the money is refunded
+   (sync → CANCELLED ``REFUNDED``) or staff resolve it (``autopay_charge_resolve``); a hard decline → GAVE_UP at
+   once and the method flagged (never retried); a soft decline or failure → FAILED with ``next_retry_at`` from
    ``AUTOPAY_RETRY_DELAYS_DAYS`` or GAVE_UP when the schedule is exhausted (the mandate stays active for the next
    bills); PENDING/UNKNOWN → stays IN_PROGRESS with the transaction's id, settled later by
    ``autopay_charges_sync`` once the gateway's pollers/reconciliation finalise the transaction.
+
+Lock order (with ``methods.py``): payer → payment method → mandate → charge; ``_lock`` takes method, mandate,
+charge.
 
 ``autopay_retries_due`` syncs IN_PROGRESS charges and answers the FAILED charges whose ``next_retry_at`` has
 passed; the ``payments.methods.charge`` task runs each (the run re-checks the bill first).
@@ -27,7 +34,7 @@ import uuid
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 
 from billing_project.errors import DomainError
 from billing_project.money import to_money
@@ -47,7 +54,7 @@ from payments.methods.models import (
     PaymentMethod,
 )
 from payments.methods.selectors import MANAGE_ROLES
-from payments.methods.services.errors import ChargeNotFound, ChargeNotRetryable
+from payments.methods.services.errors import ChargeNotFound, ChargeNotRetryable, ChargeNotUnapplied
 from payments.methods.services.methods import expires_at
 from payments.methods.services.schedule import BILL_PAID, OVER_LIMIT, supersede
 
@@ -59,6 +66,10 @@ PAYER_CHANGED = "PAYER_CHANGED"
 MANDATE_REVOKED = "MANDATE_REVOKED"
 METHOD_NOT_USABLE = "PAYMENT_METHOD_NOT_USABLE"
 LOST_ATTEMPT = "ATTEMPT_LOST"
+UNAPPLIED = "UNAPPLIED"
+REFUNDED = "REFUNDED"
+# Who may settle an UNAPPLIED charge by hand (money matters: as for gateway refunds).
+RESOLVE_ROLES = (Role.BILLING_ADMIN,)
 # Gateway-side validation codes that mean "this bill can no longer be taken": handled like a stale bill.
 STALE_BILL_CODES = frozenset({"BILL_EXPIRED"})
 PAID_BILL_CODES = frozenset({"BILL_ALREADY_PAID"})
@@ -101,14 +112,21 @@ def _finish(charge: AutopayCharge, status: str, code: str, message: str, at: dt.
 
 
 def _lock(charge_id: uuid.UUID | str) -> tuple[AutopayMandate, AutopayCharge]:
-    """Lock the charge's mandate, then the charge (the project's order for autopay rows)."""
+    """Lock the charge's payment method, then its mandate, then the charge.
+
+    The one lock order of payment-method rows is payer → payment method → mandate → charge
+    (``payment_method_revoke`` locks payer → method → mandates); the outcome of a hard decline updates the
+    method, so the method is locked first here, never after the mandate (that inversion could deadlock).
+    A mandate's payment method never changes, so reading its id before locking is safe."""
     try:
         key = charge_id if isinstance(charge_id, uuid.UUID) else uuid.UUID(str(charge_id))
     except ValueError:
         raise ChargeNotFound(message=f"No autopay charge {charge_id}") from None
-    mandate_id = AutopayCharge.objects.filter(pk=key).values_list("mandate_id", flat=True).first()
-    if mandate_id is None:
+    ids = AutopayCharge.objects.filter(pk=key).values_list("mandate_id", "mandate__payment_method_id").first()
+    if ids is None:
         raise ChargeNotFound(message=f"No autopay charge {charge_id}")
+    mandate_id, method_id = ids
+    PaymentMethod.objects.select_for_update().filter(pk=method_id).values_list("pk", flat=True).get()
     mandate = (
         AutopayMandate.objects.select_for_update(of=("self",))
         .select_related("payment_method", "tenant")
@@ -158,6 +176,7 @@ def _start(charge_id: uuid.UUID | str, at: dt.datetime) -> AutopayCharge | tuple
         charge.status = ChargeStatus.IN_PROGRESS
         charge.next_retry_at = None
         charge.gateway_transaction_id = None
+        charge.attempt_reference = uuid.uuid4()  # the gateway transaction's id for this attempt
         charge.last_attempt_at = charge.updated_at = at
         charge.save(
             update_fields=[
@@ -165,6 +184,7 @@ def _start(charge_id: uuid.UUID | str, at: dt.datetime) -> AutopayCharge | tuple
                 "status",
                 "next_retry_at",
                 "gateway_transaction_id",
+                "attempt_reference",
                 "last_attempt_at",
                 "updated_at",
             ]
@@ -183,6 +203,7 @@ def _attempt(charge: AutopayCharge, at: dt.datetime) -> AutopayCharge:
             amount=to_money(charge.amount),
             payment_method_token=method.gateway_token,
             payment_method_id=method.pk,
+            transaction_id=charge.attempt_reference,
             at=at,
         )
     except DomainError as exc:
@@ -220,7 +241,17 @@ def _record_outcome(
             return charge
         charge.gateway_transaction_id = txn.pk
         charge.updated_at = at
-        if txn.status == TransactionStatus.SUCCESS:
+        if txn.status == TransactionStatus.SUCCESS and txn.payment_id is None:
+            # Money taken that the bill could not take (it went stale while the answer was pending): the
+            # gateway keeps it UNAPPLIED in its reconciliation queue. Never final for autopay: scheduling skips
+            # the consumer until staff refund it or apply it by hand (``autopay_charge_resolve``).
+            charge.status, charge.next_retry_at, charge.finished_at = ChargeStatus.UNAPPLIED, None, None
+            charge.failure_code = UNAPPLIED
+            charge.failure_message = (
+                f"The gateway took {txn.amount} ({txn.merchant_reference}) but no payment could be recorded: "
+                "refund it or apply it by hand from the reconciliation queue"
+            )
+        elif txn.status == TransactionStatus.SUCCESS:
             charge.status, charge.finished_at = ChargeStatus.SUCCEEDED, at
             charge.failure_code, charge.failure_message, charge.next_retry_at = "", "", None
         elif txn.status == TransactionStatus.FAILURE:
@@ -301,8 +332,10 @@ def _rebill(charge: AutopayCharge, at: dt.datetime) -> uuid.UUID:
 def autopay_charges_sync(*, at: dt.datetime, limit: int = 500) -> int:
     """Settle IN_PROGRESS charges from their gateway transactions (final ones), and recover lost attempts:
     an IN_PROGRESS charge with no transaction recorded after ``AUTOPAY_LOST_ATTEMPT_SECONDS`` adopts the
-    transaction the gateway service stored for it (same bill and method, created since the attempt), or, when
-    there is none (the call never got that far), becomes FAILED and due at once without counting the attempt.
+    transaction the gateway service stored for it — the one whose id is the attempt's ``attempt_reference``,
+    which only autopay sets (never "a transaction of the same bill and method": the payer's own charge of that
+    card is not autopay's) — or, when there is none (the call never got that far), becomes FAILED and due at
+    once without counting the attempt.
     Returns how many charges changed."""
     changed = 0
     final = (TransactionStatus.SUCCESS, TransactionStatus.FAILURE)
@@ -318,22 +351,58 @@ def autopay_charges_sync(*, at: dt.datetime, limit: int = 500) -> int:
     for charge in charges:
         txn = charge.gateway_transaction
         if txn is None:
-            since = charge.last_attempt_at or charge.updated_at  # the marker always sets last_attempt_at
             txn = (
-                GatewayTransaction.objects.filter(
-                    bill_id=charge.bill_id,
-                    payment_method_id=charge.mandate.payment_method_id,
-                    created_at__gte=since,
-                )
-                .order_by("created_at")
-                .first()
+                GatewayTransaction.objects.filter(pk=charge.attempt_reference).first()
+                if charge.attempt_reference is not None
+                else None
             )
             if txn is None:
                 changed += _lost(charge.pk, charge.attempt, at)
                 continue
         after = _record_outcome(charge.pk, txn, at, attempt=charge.attempt)
         changed += int(after.status != ChargeStatus.IN_PROGRESS or charge.gateway_transaction_id is None)
+    return changed + _unapplied_refunded(at=at, limit=limit)
+
+
+def _unapplied_refunded(*, at: dt.datetime, limit: int) -> int:
+    """UNAPPLIED charges whose money the gateway refunded in full: CANCELLED ``REFUNDED``; the consumer's
+    current bill is then scheduled afresh by the next run (the payer's consent stands)."""
+    changed = 0
+    refunded = (
+        AutopayCharge.objects.filter(
+            status=ChargeStatus.UNAPPLIED, gateway_transaction__refunded_amount=F("gateway_transaction__amount")
+        )
+        .order_by("updated_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for charge_id in list(refunded):
+        with transaction.atomic(durable=True):
+            _, charge = _lock(charge_id)
+            if charge.status != ChargeStatus.UNAPPLIED:
+                continue
+            txn = charge.gateway_transaction
+            if txn is None or txn.refunded_amount != txn.amount:  # pragma: no cover - refunds only grow
+                continue
+            _finish(charge, ChargeStatus.CANCELLED, REFUNDED, f"The gateway refunded {txn.amount} in full", at)
+            changed += 1
     return changed
+
+
+def autopay_charge_resolve(*, caller: Caller, charge_id: uuid.UUID | str, at: dt.datetime) -> AutopayCharge:
+    """Staff (BILLING_ADMIN of the charge's tenant): the money of an UNAPPLIED charge was applied by hand (a
+    counter payment of the consumer's bill from the reconciliation queue): the charge becomes SUCCEEDED and the
+    consumer's autopay resumes. A refund needs no call: ``autopay_charges_sync`` notices it."""
+    with transaction.atomic(durable=True):
+        mandate, charge = _lock(charge_id)
+        require_role(caller, mandate.tenant.code, RESOLVE_ROLES, "resolve unapplied autopay charges")
+        if charge.status != ChargeStatus.UNAPPLIED:
+            raise ChargeNotUnapplied(message=f"Only an UNAPPLIED charge can be resolved; this one is {charge.status}")
+        charge.status = ChargeStatus.SUCCEEDED
+        charge.failure_code = ""
+        charge.failure_message = f"Resolved by {caller.username}: the money was applied by hand"
+        charge.updated_at = charge.finished_at = at
+        charge.save(update_fields=["status", "failure_code", "failure_message", "updated_at", "finished_at"])
+    return charge
 
 
 def _lost(charge_id: uuid.UUID, attempt: int, at: dt.datetime) -> int:
@@ -341,6 +410,9 @@ def _lost(charge_id: uuid.UUID, attempt: int, at: dt.datetime) -> int:
         _, charge = _lock(charge_id)
         if charge.status != ChargeStatus.IN_PROGRESS or charge.attempt != attempt or charge.gateway_transaction_id:
             return 0
+        reference = charge.attempt_reference
+        if reference is not None and GatewayTransaction.objects.filter(pk=reference).exists():
+            return 0  # stored just now: the next sync adopts it
         charge.attempt -= 1
         charge.status, charge.next_retry_at, charge.updated_at = ChargeStatus.FAILED, at, at
         charge.failure_code = LOST_ATTEMPT

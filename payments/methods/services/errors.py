@@ -17,6 +17,7 @@ MANDATE_EXISTS = "AUTOPAY_MANDATE_EXISTS"
 MANDATE_NOT_FOUND = "AUTOPAY_MANDATE_NOT_FOUND"
 CHARGE_NOT_FOUND = "AUTOPAY_CHARGE_NOT_FOUND"
 CHARGE_NOT_RETRYABLE = "AUTOPAY_CHARGE_NOT_RETRYABLE"
+METHOD_NOT_FOR_BILL = "PAYMENT_METHOD_NOT_FOR_BILL"
 
 
 class CardNumberRefused(DomainError):
@@ -51,3 +52,12 @@ class ChargeNotRetryable(ConflictError):
 
 class PayerNotFound(NotFound):
     code = PAYER_NOT_FOUND
+
+
+CHARGE_NOT_UNAPPLIED = "AUTOPAY_CHARGE_NOT_UNAPPLIED"
+
+
+class ChargeNotUnapplied(ConflictError):
+    """Only an UNAPPLIED charge (money taken, not applied) is resolved by hand."""
+
+    code = CHARGE_NOT_UNAPPLIED

@@ -74,7 +74,7 @@ def autopay_mandate_create(
     if method is None or not may_act_for(caller, method.payer):
         raise MethodNotFound(message=f"No payment method {payment_method_id}")
     payer: Payer = method.payer
-    _check_usable(method, at)
+    check_usable(method, at)
     if caller.user_id is None or payer.user_id != caller.user_id:
         require_role(caller, tenant_code, MANAGE_ROLES, "set up autopay for other payers")
     account = (
@@ -91,7 +91,7 @@ def autopay_mandate_create(
     try:
         with transaction.atomic(durable=True):
             # Locked and re-checked: a revocation committed meanwhile must not leave an active mandate behind.
-            _check_usable(PaymentMethod.objects.select_for_update().get(pk=method.pk), at)
+            check_usable(PaymentMethod.objects.select_for_update().get(pk=method.pk), at)
             mandate = AutopayMandate(
                 payer=payer,
                 tenant=account.tenant,
@@ -113,7 +113,7 @@ def autopay_mandate_create(
     return mandate
 
 
-def _check_usable(method: PaymentMethod, at: dt.datetime) -> None:
+def check_usable(method: PaymentMethod, at: dt.datetime) -> None:
     """``PAYMENT_METHOD_NOT_USABLE`` (409) unless the method is ACTIVE, not flagged and not expired."""
     if method.flagged_at is not None:
         reason = "flagged after a hard decline"

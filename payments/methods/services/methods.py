@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from billing_project.db import is_unique_violation
 from billing_project.errors import DomainError
-from masters.access import Caller
+from masters.access import Caller, require_role
 from masters.models import Payer
 from payments.methods.domain.pan import contains_pan
 from payments.methods.models import (
@@ -32,6 +32,7 @@ from payments.methods.models import (
     MethodStatus,
     PaymentMethod,
 )
+from payments.methods.selectors import MANAGE_ROLES
 from payments.methods.services.access import may_act_for, payer_for
 from payments.methods.services.errors import (
     METHOD_EXPIRED,
@@ -169,7 +170,7 @@ def _locked_method(caller: Caller, method_id: int | str) -> PaymentMethod:
     payer = Payer.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=payer_id)
     if not may_act_for(caller, payer):
         raise MethodNotFound(message=f"No payment method {method_id}")
-    return PaymentMethod.objects.select_for_update().get(pk=key)
+    return PaymentMethod.objects.select_for_update(of=("self",)).select_related("payer").get(pk=key)
 
 
 def payment_method_revoke(*, caller: Caller, method_id: int | str, at: dt.datetime) -> PaymentMethod:
@@ -179,14 +180,21 @@ def payment_method_revoke(*, caller: Caller, method_id: int | str, at: dt.dateti
         method = _locked_method(caller, method_id)
         if method.status == MethodStatus.REVOKED:
             return method
+        mandates = list(
+            AutopayMandate.objects.select_for_update(of=("self",))
+            .select_related("tenant")
+            .filter(payment_method=method, active=True)
+            .order_by("pk")
+        )
+        if not caller.is_superuser and (caller.user_id is None or method.payer.user_id != caller.user_id):
+            # Staff switch off a mandate only in a tenant where they hold the role (as for opting out).
+            for mandate in mandates:
+                require_role(caller, mandate.tenant.code, MANAGE_ROLES, "switch off autopay in this tenant")
         method.status = MethodStatus.REVOKED
         method.is_default = False
         method.revoked_at = at
         method.updated_at = at
         method.save(update_fields=["status", "is_default", "revoked_at", "updated_at"])
-        mandates = list(
-            AutopayMandate.objects.select_for_update().filter(payment_method=method, active=True).order_by("pk")
-        )
         for mandate in mandates:
             mandates_switch_off(mandate, actor=caller.username, code="PAYMENT_METHOD_REVOKED", at=at)
     return method

@@ -11,7 +11,8 @@ Per candidate bill, under the mandate's row lock:
 * an open charge of the mandate on an older bill (SCHEDULED or FAILED) is **superseded**: it is CANCELLED
   (``SUPERSEDED``, ``superseded_by`` the new charge) and the new bill's charge continues its attempt count and
   its next retry date — a regenerated bill never restarts the retry schedule; a charge IN_PROGRESS makes the
-  run skip the consumer until its outcome is known; an open charge whose bill was paid meanwhile (at the
+  run skip the consumer until its outcome is known; so does an UNAPPLIED charge (money taken that no payment
+  could record) until staff resolve it; an open charge whose bill was paid meanwhile (at the
   counter) is CANCELLED ``BILL_PAID`` instead, and the new bill's charge starts afresh;
 * when the mandate's last charge for the consumer was given up and the new bill bills no demand that bill did
   not, the bill is skipped (the same dues are not retried again; a bill with a new demand is charged);
@@ -118,6 +119,11 @@ def _schedule_one(bill_id: uuid.UUID, mandate_id: int, at: dt.datetime, result: 
     charges = list(AutopayCharge.objects.select_for_update().filter(mandate=mandate).order_by("-created_at", "-pk"))
     open_charges = [c for c in charges if c.status in OPEN_CHARGE_STATUSES]
     if any(c.status == ChargeStatus.IN_PROGRESS for c in open_charges):
+        result.skipped += 1
+        return
+    if any(c.status == ChargeStatus.UNAPPLIED for c in charges):
+        # Money already taken for this consumer waits for staff (refund or manual application): charging the
+        # next bill now could make the payer pay twice.
         result.skipped += 1
         return
     gave_up = not open_charges and bool(charges) and charges[0].status == ChargeStatus.GAVE_UP

@@ -193,3 +193,24 @@ def test_return_page_unknown_reference_is_404_html(client: Any, db: Any) -> None
         page = client.get("/pay/return/" + query)
         assert page.status_code == 404
         assert "We know no online payment" in page.content.decode()
+
+
+def test_the_rest_input_takes_no_payment_method_token_or_id(citizen: Any, bill: Bill, sandbox: RunningSandbox) -> None:
+    # Review finding 3: a raw token from the client was charged with no owner or status check. Saved methods are
+    # paid through /api/v1/payment-methods/{id}/pay/ (tests/payments/methods/test_pay_with_saved_method.py).
+    before = state()
+    hint = ["not accepted here: pay with a saved method at /api/v1/payment-methods/{id}/pay/"]
+    for extra, fields in (
+        ({"payment_method_token": "tok_someone_else"}, {"payment_method_token": hint}),
+        ({"payment_method_id": 1}, {"payment_method_id": hint}),
+        (
+            {"payment_method_token": "tok_x", "payment_method_id": 1},
+            {"payment_method_id": hint, "payment_method_token": hint},
+        ),
+    ):
+        answer = post(citizen, {"bill_id": str(bill.pk), "amount": "1100.00", **extra})
+        assert answer.status_code == 400, extra
+        assert (answer.json()["code"], answer.json()["fields"]) == ("VALIDATION_ERROR", fields)
+    assert GatewayTransaction.objects.count() == 0
+    assert state() == before
+    assert sandbox.state()["transactions"] == []

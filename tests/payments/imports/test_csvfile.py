@@ -116,3 +116,14 @@ def test_values_longer_than_their_column_are_refused(field, value, message):
     with pytest.raises(RowProblem) as caught:
         parse_offline(Line(2, values, 6, 6), modes=MODES, refused_modes={}, today=TODAY)
     assert (caught.value.code, caught.value.message) == ("PAYMENT_IMPORT_VALUE_TOO_LONG", message)
+
+
+@pytest.mark.parametrize("text", ["9" * 13, "9" * 27, "9" * 30 + ".99", "1" + "0" * 40])
+def test_an_amount_too_large_is_a_row_problem_not_a_crash(text):
+    with pytest.raises(RowProblem) as problem:
+        parse_amount(text)
+    assert (problem.value.code, problem.value.message) == ("PAYMENT_IMPORT_BAD_AMOUNT", f"amount {text!r} is too large")
+
+
+def test_leading_zeros_do_not_make_an_amount_too_large():
+    assert parse_amount("0" * 30 + "12.50") == Decimal("12.50")

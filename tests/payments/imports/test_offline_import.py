@@ -426,3 +426,26 @@ def test_a_line_failing_inside_its_transaction_leaves_nothing_and_fails_the_run(
     assert lines_of("PT-2") == [("PT_TAX", D("500.00"), D("0.00"))]
     assert Payment.objects.count() == 1
     assert import_run_execute(run_id=run.pk, at=PAY_AT).status == ImportStatus.FAILED  # final: not run again
+
+
+def test_an_amount_too_large_for_any_column_rejects_its_line_and_the_run_goes_on(employee, importer):
+    # 30 digits: more than the decimal context holds (to_money raises MoneyError); once this failed the run.
+    make_bill(employee, pt_demand("PT-1", details=(line("PT_TAX", "1000"), line("PT_FIRE_CESS", "100"))))
+    run = run_file(
+        importer,
+        offline_csv(
+            f"PT-1,PT,{'9' * 30},CASH,R-0001,2024-05-01",
+            f"PT-1,PT,{'9' * 13},CASH,R-0002,2024-05-01",
+            "PT-1,PT,1100,CASH,R-0003,2024-05-01",
+        ),
+    )
+
+    assert counts(run) == (ImportStatus.DONE, 3, 3, 1, 0, 2)
+    assert run.error == ""
+    assert outcomes(run) == [
+        (2, "REJECTED", "PAYMENT_IMPORT_BAD_AMOUNT", f"amount '{'9' * 30}' is too large"),
+        (3, "REJECTED", "PAYMENT_IMPORT_BAD_AMOUNT", f"amount '{'9' * 13}' is too large"),
+        (4, "APPLIED", "", ""),
+    ]
+    assert lines_of("PT-1") == [("PT_FIRE_CESS", D("100.00"), D("100.00")), ("PT_TAX", D("1000.00"), D("1000.00"))]
+    assert Payment.objects.count() == 1

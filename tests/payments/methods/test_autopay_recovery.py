@@ -4,6 +4,7 @@ mandate or method changes before the attempt, staff retry by hand; and the Celer
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -59,6 +60,7 @@ def test_a_lost_gateway_answer_leaves_the_charge_in_progress_until_the_transacti
         txn.pk,
         "UNKNOWN",
     )
+    assert txn.pk == running.attempt_reference  # the id the marker chose: how recovery finds the attempt
     assert autopay_retries_due(at=RUN_AT + dt.timedelta(minutes=1)) == []  # nothing to retry: still open
     assert charge_row(charge)[:2] == ("IN_PROGRESS", 1)
 
@@ -93,16 +95,21 @@ def test_an_attempt_that_died_after_the_gateway_service_stored_its_transaction_a
     from payments.methods.services.charge import autopay_caller
 
     method, bill, charge, token = autopay(APPROVE)
-    AutopayCharge.objects.filter(pk=charge.pk).update(status="IN_PROGRESS", attempt=1, last_attempt_at=RUN_AT)
-    # The gateway call went through; our worker died before recording it.
+    reference = uuid.uuid4()
+    AutopayCharge.objects.filter(pk=charge.pk).update(
+        status="IN_PROGRESS", attempt=1, last_attempt_at=RUN_AT, attempt_reference=reference
+    )
+    # The gateway call went through (with the id the marker chose); our worker died before recording it.
     txn = gateway_payment_initiate(
         caller=autopay_caller("pb.amritsar"),
         bill_id=bill.pk,
         amount=D("1000"),
         payment_method_token=token["token"],
         payment_method_id=method.pk,
+        transaction_id=reference,
         at=RUN_AT,
     )
+    assert txn.pk == reference
 
     assert autopay_charges_sync(at=RUN_AT + dt.timedelta(minutes=15)) == 1
 

@@ -98,8 +98,8 @@ def test_other_citizens_and_other_cities_staff_cannot_opt_in_or_out(asha, method
         opt_in(ravi, method, consumer)
     assert err.value.code == "PAYMENT_METHOD_NOT_FOUND"
     with pytest.raises(DomainError) as err:
-        opt_in(jalandhar, method, consumer)  # may act for the payer (same state), not in the consumer's city
-    assert (err.value.code, err.value.http_status) == ("PERMISSION_DENIED", 403)
+        opt_in(jalandhar, method, consumer)  # same state, but no demand or mandate of hers in Jalandhar
+    assert (err.value.code, err.value.http_status) == ("PAYMENT_METHOD_NOT_FOUND", 404)
     mandate = opt_in(asha, method, consumer)
     for other in (ravi, jalandhar):
         with pytest.raises(DomainError) as err:

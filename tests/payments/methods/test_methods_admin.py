@@ -100,3 +100,26 @@ def test_charges_list_with_next_retry_and_retry_now_action(client, root, autopay
     ]
     assert charge_row(failed) == ("SUCCEEDED", 2, None, "")
     assert Payment.objects.count() == 2
+
+
+def test_resolve_action_only_takes_unapplied_charges(client, root, autopay):
+    from payments.methods.services import autopay_charge_run
+
+    client.force_login(root)
+    _, _, unapplied, _ = autopay(APPROVE)
+    _, _, succeeded, _ = autopay(APPROVE)
+    autopay_charge_run(charge_id=succeeded.pk, at=RUN_AT)
+    AutopayCharge.objects.filter(pk=unapplied.pk).update(status="UNAPPLIED", attempt=1, failure_code="UNAPPLIED")
+    now = RUN_AT + dt.timedelta(hours=1)
+
+    response = act(client, CHARGES, "resolve_applied_by_hand", [unapplied.pk, succeeded.pk], at=now)
+
+    assert texts(response) == [
+        (
+            "error",
+            f"{AutopayCharge.objects.get(pk=succeeded.pk)}: AUTOPAY_CHARGE_NOT_UNAPPLIED: "
+            "Only an UNAPPLIED charge can be resolved; this one is SUCCEEDED",
+        ),
+        ("success", "Resolved 1 charge(s); autopay resumes for their consumers."),
+    ]
+    assert charge_row(unapplied) == ("SUCCEEDED", 1, None, "")

@@ -139,17 +139,26 @@ def _caller_of(payer):
     return caller_for(payer.user)
 
 
-def test_staff_of_the_payers_state_act_for_them_other_states_do_not(asha_payer, user_factory, tenant_factory):
+def test_staff_of_a_city_where_the_payer_has_dues_act_for_them_others_do_not(
+    asha_payer, employee, user_factory, tenant_factory
+):
     from masters.access import caller_for
 
     cashier = caller_for(user_factory("cashier-asr", {"pb.amritsar": [Role.CASHIER]}))
+    other_city = caller_for(user_factory("cashier-jal", {"pb.jalandhar": [Role.CASHIER]}))
     outsider = caller_for(user_factory("cashier-hr", {"hr.karnal": [Role.CASHIER]}))
+    for staff in (cashier, other_city):  # no demand names her yet: no city's staff reach her
+        with pytest.raises(DomainError) as err:
+            register(staff, "tok_early", payer_id=asha_payer.pk)
+        assert err.value.code == "PAYMENT_METHOD_PAYER_NOT_FOUND"
+    make_demands(employee, demand_of(asha_payer, next_consumer()))  # a demand in pb.amritsar names her
 
     method = register(cashier, payer_id=asha_payer.pk)
     assert (method.payer_id, method.created_by) == (asha_payer.pk, "cashier-asr")
-    with pytest.raises(DomainError) as err:
-        register(outsider, "tok_other", payer_id=asha_payer.pk)
-    assert err.value.code == "PAYMENT_METHOD_PAYER_NOT_FOUND"
+    for staff in (other_city, outsider):  # same state, other city; other state
+        with pytest.raises(DomainError) as err:
+            register(staff, "tok_other", payer_id=asha_payer.pk)
+        assert err.value.code == "PAYMENT_METHOD_PAYER_NOT_FOUND"
     assert PaymentMethod.objects.count() == 1
 
 
