@@ -232,6 +232,8 @@ PAYMENT_GATEWAY_CURRENCY = env.str("PAYMENT_GATEWAY_CURRENCY", default="INR")
 # Our public base URL: the gateway posts callbacks to <base>/api/v1/gateway/callbacks/<gateway>/.
 PAYMENT_GATEWAY_CALLBACK_BASE_URL = env.str("PAYMENT_GATEWAY_CALLBACK_BASE_URL", default="http://127.0.0.1:8000")
 PAYMENT_GATEWAY_CALLBACK_TOLERANCE_SECONDS = env.int("PAYMENT_GATEWAY_CALLBACK_TOLERANCE_SECONDS", default=300)
+# The largest callback body accepted (bytes); a larger one is answered 413 and not stored.
+PAYMENT_GATEWAY_CALLBACK_MAX_BYTES = env.int("PAYMENT_GATEWAY_CALLBACK_MAX_BYTES", default=65_536)
 # Waits after each status poll, in seconds (the last repeats): 5 min, 15 min, 1 h, 6 h, then daily.
 PAYMENT_GATEWAY_POLL_DELAYS = [
     int(d) for d in env.list("PAYMENT_GATEWAY_POLL_DELAYS", default=[300, 900, 3600, 21600, 86400])
