@@ -221,11 +221,36 @@ IDEMPOTENCY_KEY_TTL_SECONDS = max(env.int("IDEMPOTENCY_KEY_TTL_SECONDS", default
 # --- Payment gateway (payments.gateway; docs/payment-gateway.md) ----------------------------
 # The adapter new online payments use, and the registry of adapters (name -> dotted path; adding a real gateway
 # means one adapter class and one entry here).
-PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="sandbox")
-PAYMENT_GATEWAY_ADAPTERS = {"sandbox": "payments.gateway.adapters.sandbox.SandboxAdapter"}
+# The sandbox gateway takes no money and its defaults are public: in production it is refused (not even
+# registered, so no callback is verified with its secret) unless PAYMENT_GATEWAY_ALLOW_SANDBOX=true — a demo
+# stack only, with its own secret and key. Production has no gateway by default (online payments off).
+PAYMENT_GATEWAY_ALLOW_SANDBOX = env.bool("PAYMENT_GATEWAY_ALLOW_SANDBOX", default=not PRODUCTION)
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="" if PRODUCTION else "sandbox")
+PAYMENT_GATEWAY_ADAPTERS = (
+    {"sandbox": "payments.gateway.adapters.sandbox.SandboxAdapter"} if PAYMENT_GATEWAY_ALLOW_SANDBOX else {}
+)
 PAYMENT_GATEWAY_URL = env.str("PAYMENT_GATEWAY_URL", default="http://127.0.0.1:8089")
-PAYMENT_GATEWAY_SANDBOX_KEY = env.str("PAYMENT_GATEWAY_SANDBOX_KEY", default="sandbox-merchant-key")
-PAYMENT_GATEWAY_SANDBOX_SECRET = env.str("PAYMENT_GATEWAY_SANDBOX_SECRET", default="sandbox-secret")
+SANDBOX_DEFAULT_KEY, SANDBOX_DEFAULT_SECRET = "sandbox-merchant-key", "sandbox-secret"
+PAYMENT_GATEWAY_SANDBOX_KEY = env.str("PAYMENT_GATEWAY_SANDBOX_KEY", default="" if PRODUCTION else SANDBOX_DEFAULT_KEY)
+PAYMENT_GATEWAY_SANDBOX_SECRET = env.str(
+    "PAYMENT_GATEWAY_SANDBOX_SECRET", default="" if PRODUCTION else SANDBOX_DEFAULT_SECRET
+)
+if PRODUCTION:
+    if PAYMENT_GATEWAY == "sandbox" and not PAYMENT_GATEWAY_ALLOW_SANDBOX:
+        raise ImproperlyConfigured(
+            "PAYMENT_GATEWAY=sandbox is refused when DJANGO_ENV=production "
+            "(a demo stack may set PAYMENT_GATEWAY_ALLOW_SANDBOX=true)"
+        )
+    if PAYMENT_GATEWAY_ALLOW_SANDBOX:
+        for name, value, known in (
+            ("PAYMENT_GATEWAY_SANDBOX_SECRET", PAYMENT_GATEWAY_SANDBOX_SECRET, SANDBOX_DEFAULT_SECRET),
+            ("PAYMENT_GATEWAY_SANDBOX_KEY", PAYMENT_GATEWAY_SANDBOX_KEY, SANDBOX_DEFAULT_KEY),
+        ):
+            if len(value.strip()) < 16 or value in (known, SANDBOX_DEFAULT_KEY, SANDBOX_DEFAULT_SECRET):
+                raise ImproperlyConfigured(
+                    f"{name} must be set to a private value of at least 16 characters (not the default) "
+                    "when DJANGO_ENV=production"
+                )
 PAYMENT_GATEWAY_CONNECT_TIMEOUT = env.float("PAYMENT_GATEWAY_CONNECT_TIMEOUT", default=3.0)
 PAYMENT_GATEWAY_READ_TIMEOUT = env.float("PAYMENT_GATEWAY_READ_TIMEOUT", default=10.0)
 PAYMENT_GATEWAY_CURRENCY = env.str("PAYMENT_GATEWAY_CURRENCY", default="INR")

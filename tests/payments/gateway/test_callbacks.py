@@ -272,3 +272,23 @@ def test_a_signed_malformed_body_is_kept_whole(bill: Bill) -> None:
     assert (answer.status_code, answer.json()["outcome"]) == (400, "MALFORMED")
     stored = GatewayCallback.objects.get()
     assert (stored.signature_valid, stored.raw_body, stored.raw_body_length) == (True, body.decode(), len(body))
+
+
+def test_with_the_sandbox_not_allowed_its_signed_callback_is_an_unknown_gateway(bill: Bill, settings: Any) -> None:
+    """Production's default: the sandbox is not registered, so its (public) secret authenticates nothing."""
+    settings.PAYMENT_GATEWAY_ALLOW_SANDBOX = False
+    settings.PAYMENT_GATEWAY_ADAPTERS = {}
+    txn = make_txn(bill, "1100")
+    body = callback_body(txn, "SUCCESS")
+    before = state()
+
+    answer = post(body, signed(body))
+
+    assert (answer.status_code, answer.json()) == (
+        404,
+        {"outcome": "UNKNOWN_GATEWAY", "detail": "No payment gateway 'sandbox' is configured"},
+    )
+    assert state() == before
+    txn.refresh_from_db()
+    assert (txn.status, txn.payment_id, txn.updated_at) == ("PENDING", None, txn.created_at)
+    assert logged() == [("sandbox", None, False, "UNKNOWN_GATEWAY")]
