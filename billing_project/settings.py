@@ -265,6 +265,12 @@ PAYMENT_GATEWAY_POLL_DELAYS = [
 ]
 PAYMENT_GATEWAY_MAX_POLLS = env.int("PAYMENT_GATEWAY_MAX_POLLS", default=10)
 PAYMENT_GATEWAY_POLL_MAX_AGE_SECONDS = env.int("PAYMENT_GATEWAY_POLL_MAX_AGE_SECONDS", default=7 * 86_400)
+# A hosted checkout the gateway still holds open this long after its creation was abandoned by the payer: the
+# reconciler closes it as FAILURE "abandoned" (a real gateway expires unpaid checkouts; a later SUCCESS from the
+# gateway is refused as CONFLICTING_FINAL_VERDICT and queued). Saved-card charges are never closed this way.
+PAYMENT_GATEWAY_CHECKOUT_ABANDONED_AFTER_SECONDS = env.int(
+    "PAYMENT_GATEWAY_CHECKOUT_ABANDONED_AFTER_SECONDS", default=PAYMENT_GATEWAY_POLL_MAX_AGE_SECONDS
+)
 # An INITIATED row older than this (its initiate call crashed or is lost) is looked up by merchant_reference;
 # the gateway knowing nothing of it after this grace means it never reached the gateway (FAILURE).
 PAYMENT_GATEWAY_INITIATED_GRACE_SECONDS = env.int("PAYMENT_GATEWAY_INITIATED_GRACE_SECONDS", default=900)

@@ -102,6 +102,9 @@ class GatewayTransaction(models.Model):
     poll_count = models.PositiveIntegerField(default=0)
     next_poll_at = models.DateTimeField(null=True, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_reconciled_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the reconciler last asked about it (it asks the longest-unasked first)."
+    )
     attempt_count = models.PositiveIntegerField(default=0, help_text="Gateway calls made for it.")
     transient_failures = models.PositiveIntegerField(default=0, help_text="Transient failures in a row.")
     refunded_amount = MoneyField(default=0)

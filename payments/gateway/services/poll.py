@@ -5,7 +5,10 @@ creation answer was lost), applies the answer through ``gateway_verdict_apply`` 
 ``gateway_transactions_poll_due`` polls the due ones (the beat job). ``gateway_reconcile`` asks about every
 transaction still unresolved — whatever its schedule, also those already in the queue — and settles what the
 gateway has settled; a transaction the gateway knows nothing of after the INITIATED grace period never reached
-it: FAILURE (``never_reached_gateway``). It also re-sends refunds whose answer was lost.
+it: FAILURE (``never_reached_gateway``); a hosted checkout the gateway still holds open past
+``PAYMENT_GATEWAY_CHECKOUT_ABANDONED_AFTER_SECONDS`` was abandoned by the payer: FAILURE (``abandoned``). Each run
+asks first about the transactions it never asked about, then the longest-unasked (``last_reconciled_at``), so
+that it never re-asks the same oldest ``limit`` forever. It also re-sends refunds whose answer was lost.
 """
 
 from __future__ import annotations
@@ -21,7 +24,14 @@ from billing_project.errors import DomainError
 from payments.gateway.adapters import adapter_for
 from payments.gateway.adapters.base import GatewayError, GatewayNotFound, TransactionInfo, TransientGatewayError
 from payments.gateway.domain.verdicts import FAILURE, GatewayVerdict
-from payments.gateway.models import AttemptKind, GatewayRefund, GatewayTransaction, RefundStatus, TransactionStatus
+from payments.gateway.models import (
+    AttemptKind,
+    GatewayRefund,
+    GatewayTransaction,
+    RefundStatus,
+    TransactionKind,
+    TransactionStatus,
+)
 from payments.gateway.selectors import (
     gateway_transaction_get,
     transactions_due_for_poll,
@@ -37,6 +47,7 @@ from payments.gateway.services.verdict import SOURCE_POLL, SOURCE_RECONCILE, gat
 logger = logging.getLogger(__name__)
 
 NEVER_REACHED_GATEWAY = "never_reached_gateway"
+ABANDONED = "abandoned"
 # While one worker polls a transaction, others skip it: its next poll is pushed this far ahead first.
 POLL_LEASE = dt.timedelta(minutes=5)
 
@@ -108,6 +119,17 @@ def _check(txn: GatewayTransaction, *, source: str, at: dt.datetime) -> bool:
     outcome = info_store(transaction_id=txn.pk, info=info, source=source, at=at)
     if outcome.status in (TransactionStatus.SUCCESS, TransactionStatus.FAILURE):
         return True
+    if txn.kind == TransactionKind.CHECKOUT and txn.created_at <= at - config.checkout_abandoned_after():
+        # Still open at the gateway past the horizon: the payer abandoned the checkout. A later SUCCESS from the
+        # gateway is then refused as CONFLICTING_FINAL_VERDICT and queued (never a lost success).
+        closed = gateway_verdict_apply(
+            transaction_id=txn.pk,
+            verdict=GatewayVerdict(status=FAILURE, amount=None, gateway_transaction_id="", failure_code=ABANDONED),
+            source=source,
+            at=at,
+        )
+        if closed.status == TransactionStatus.FAILURE:
+            return True
     schedule_after_poll(transaction_id=txn.pk, at=at)
     return False
 
@@ -156,6 +178,8 @@ def gateway_reconcile(*, at: dt.datetime, limit: int = 500) -> ReconcileReport:
         txn = GatewayTransaction.objects.filter(pk=transaction_id).first()
         if txn is None or txn.is_final:
             continue
+        with transaction.atomic(durable=True):  # asked about now: the next run asks the others first
+            GatewayTransaction.objects.filter(pk=transaction_id).update(last_reconciled_at=at)
         checked += 1
         try:
             if _check(txn, source=SOURCE_RECONCILE, at=at):
