@@ -2,7 +2,9 @@
 
 ``gateway_transaction_poll`` looks one transaction up (by its gateway id, or by our merchant_reference when its
 creation answer was lost), applies the answer through ``gateway_verdict_apply`` and schedules the next poll.
-``gateway_transactions_poll_due`` polls the due ones (the beat job). ``gateway_reconcile`` asks about every
+``gateway_transactions_poll_due`` polls the due ones (the beat job). ``gateway_transaction_reconcile`` reconciles
+one transaction a person chose (the admin's "reconcile now": BILLING_ADMIN of its tenant, or a superuser; its
+own lost refunds are re-sent too). ``gateway_reconcile`` asks about every
 transaction still unresolved — whatever its schedule, also those already in the queue — and settles what the
 gateway has settled; a transaction the gateway knows nothing of after the INITIATED grace period never reached
 it: FAILURE (``never_reached_gateway``); a hosted checkout the gateway still holds open past
@@ -21,6 +23,8 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from billing_project.errors import DomainError
+from masters.access import Caller, require_role
+from masters.models import Role
 from payments.gateway.adapters import adapter_for
 from payments.gateway.adapters.base import GatewayError, GatewayNotFound, TransactionInfo, TransientGatewayError
 from payments.gateway.domain.verdicts import FAILURE, GatewayVerdict
@@ -47,6 +51,7 @@ from payments.gateway.services.verdict import SOURCE_POLL, SOURCE_RECONCILE, gat
 logger = logging.getLogger(__name__)
 
 NEVER_REACHED_GATEWAY = "never_reached_gateway"
+RECONCILE_ROLES = (Role.BILLING_ADMIN,)
 ABANDONED = "abandoned"
 # While one worker polls a transaction, others skip it: its next poll is pushed this far ahead first.
 POLL_LEASE = dt.timedelta(minutes=5)
@@ -146,6 +151,34 @@ def gateway_transaction_poll(*, transaction_id: uuid.UUID | str, at: dt.datetime
     return gateway_transaction_get(txn.pk)
 
 
+def _stamp_reconciled(transaction_id: uuid.UUID, at: dt.datetime) -> None:
+    """Asked about now: the next reconciliation run asks the others first."""
+    with transaction.atomic(durable=True):
+        GatewayTransaction.objects.filter(pk=transaction_id).update(last_reconciled_at=at)
+
+
+def gateway_transaction_reconcile(
+    *, caller: Caller, transaction_id: uuid.UUID | str, at: dt.datetime
+) -> GatewayTransaction:
+    """Reconcile ONE transaction now, for a person (the admin's "reconcile now" on the selected rows; never the
+    whole job inside a request). BILLING_ADMIN of its tenant (or a superuser), re-checked here for each row.
+    An unresolved transaction (PENDING, UNKNOWN, INITIATED past the grace) is asked about exactly as the
+    reconciler does (source RECONCILE); its own REQUESTED refunds are re-sent. Returns it as stored afterwards."""
+    txn = gateway_transaction_get(transaction_key(transaction_id))
+    require_role(caller, txn.tenant.code, RECONCILE_ROLES, "reconcile this online payment")
+    in_grace = txn.status == TransactionStatus.INITIATED and txn.created_at > at - config.initiated_grace()
+    if not txn.is_final and not in_grace:
+        _stamp_reconciled(txn.pk, at)
+        _check(txn, source=SOURCE_RECONCILE, at=at)
+    for refund_id in (
+        GatewayRefund.objects.filter(transaction_id=txn.pk, status=RefundStatus.REQUESTED)
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)
+    ):
+        gateway_refund_send(refund_id=refund_id, at=at)
+    return gateway_transaction_get(txn.pk)
+
+
 def _claim(transaction_id: uuid.UUID, at: dt.datetime) -> bool:
     """Push the next poll ahead (a lease), so a concurrent poller skips it; False when someone else has."""
     with transaction.atomic(durable=True):
@@ -178,8 +211,7 @@ def gateway_reconcile(*, at: dt.datetime, limit: int = 500) -> ReconcileReport:
         txn = GatewayTransaction.objects.filter(pk=transaction_id).first()
         if txn is None or txn.is_final:
             continue
-        with transaction.atomic(durable=True):  # asked about now: the next run asks the others first
-            GatewayTransaction.objects.filter(pk=transaction_id).update(last_reconciled_at=at)
+        _stamp_reconciled(transaction_id, at)
         checked += 1
         try:
             if _check(txn, source=SOURCE_RECONCILE, at=at):

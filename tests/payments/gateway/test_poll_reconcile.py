@@ -11,8 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
+from billing_project.errors import DomainError
 from bills.models import Bill, BillStatus
-from masters.access import Caller
+from masters.access import Caller, caller_for
+from masters.models import Role
 from payments.gateway.models import (
     AttentionReason,
     GatewayAttempt,
@@ -26,11 +28,12 @@ from payments.gateway.services import (
     gateway_payment_initiate,
     gateway_reconcile,
     gateway_transaction_poll,
+    gateway_transaction_reconcile,
     gateway_transactions_poll_due,
     gateway_verdict_apply,
 )
 from payments.models import Payment
-from tests.payments.conftest import PAY_AT
+from tests.payments.conftest import CITY, PAY_AT
 from tests.payments.gateway.conftest import make_txn
 from tests.sandbox_gateway import RunningSandbox
 
@@ -333,3 +336,19 @@ def test_a_saved_card_charge_open_past_the_horizon_is_not_closed(bill: Bill, san
         "",
         None,
     )
+
+
+def test_reconciling_one_transaction_skips_final_and_in_grace_rows(
+    bill: Bill, sandbox: RunningSandbox, user_factory: Any
+) -> None:
+    admin = caller_for(user_factory("city-admin", {CITY: [Role.BILLING_ADMIN]}))
+    fresh = make_txn(bill, "100", status=TransactionStatus.INITIATED, gateway_transaction_id=None)
+    done = make_txn(bill, "100", status=TransactionStatus.FAILURE)
+    at = fresh.created_at + 5 * MIN  # within the INITIATED grace: its initiate call may still be running
+    for txn in (fresh, done):
+        back = gateway_transaction_reconcile(caller=admin, transaction_id=txn.pk, at=at)
+        assert (back.status, back.attempt_count, back.last_reconciled_at) == (txn.status, 0, None)
+    assert GatewayAttempt.objects.count() == 0
+    with pytest.raises(DomainError) as missing:
+        gateway_transaction_reconcile(caller=admin, transaction_id="not-a-uuid", at=at)
+    assert missing.value.code == "GATEWAY_TRANSACTION_NOT_FOUND"
