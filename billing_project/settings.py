@@ -221,23 +221,56 @@ IDEMPOTENCY_KEY_TTL_SECONDS = max(env.int("IDEMPOTENCY_KEY_TTL_SECONDS", default
 # --- Payment gateway (payments.gateway; docs/payment-gateway.md) ----------------------------
 # The adapter new online payments use, and the registry of adapters (name -> dotted path; adding a real gateway
 # means one adapter class and one entry here).
-PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="sandbox")
-PAYMENT_GATEWAY_ADAPTERS = {"sandbox": "payments.gateway.adapters.sandbox.SandboxAdapter"}
+# The sandbox gateway takes no money and its defaults are public: in production it is refused (not even
+# registered, so no callback is verified with its secret) unless PAYMENT_GATEWAY_ALLOW_SANDBOX=true — a demo
+# stack only, with its own secret and key. Production has no gateway by default (online payments off).
+PAYMENT_GATEWAY_ALLOW_SANDBOX = env.bool("PAYMENT_GATEWAY_ALLOW_SANDBOX", default=not PRODUCTION)
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="" if PRODUCTION else "sandbox")
+PAYMENT_GATEWAY_ADAPTERS = (
+    {"sandbox": "payments.gateway.adapters.sandbox.SandboxAdapter"} if PAYMENT_GATEWAY_ALLOW_SANDBOX else {}
+)
 PAYMENT_GATEWAY_URL = env.str("PAYMENT_GATEWAY_URL", default="http://127.0.0.1:8089")
-PAYMENT_GATEWAY_SANDBOX_KEY = env.str("PAYMENT_GATEWAY_SANDBOX_KEY", default="sandbox-merchant-key")
-PAYMENT_GATEWAY_SANDBOX_SECRET = env.str("PAYMENT_GATEWAY_SANDBOX_SECRET", default="sandbox-secret")
+SANDBOX_DEFAULT_KEY, SANDBOX_DEFAULT_SECRET = "sandbox-merchant-key", "sandbox-secret"
+PAYMENT_GATEWAY_SANDBOX_KEY = env.str("PAYMENT_GATEWAY_SANDBOX_KEY", default="" if PRODUCTION else SANDBOX_DEFAULT_KEY)
+PAYMENT_GATEWAY_SANDBOX_SECRET = env.str(
+    "PAYMENT_GATEWAY_SANDBOX_SECRET", default="" if PRODUCTION else SANDBOX_DEFAULT_SECRET
+)
+if PRODUCTION:
+    if PAYMENT_GATEWAY == "sandbox" and not PAYMENT_GATEWAY_ALLOW_SANDBOX:
+        raise ImproperlyConfigured(
+            "PAYMENT_GATEWAY=sandbox is refused when DJANGO_ENV=production "
+            "(a demo stack may set PAYMENT_GATEWAY_ALLOW_SANDBOX=true)"
+        )
+    if PAYMENT_GATEWAY_ALLOW_SANDBOX:
+        for name, value, known in (
+            ("PAYMENT_GATEWAY_SANDBOX_SECRET", PAYMENT_GATEWAY_SANDBOX_SECRET, SANDBOX_DEFAULT_SECRET),
+            ("PAYMENT_GATEWAY_SANDBOX_KEY", PAYMENT_GATEWAY_SANDBOX_KEY, SANDBOX_DEFAULT_KEY),
+        ):
+            if len(value.strip()) < 16 or value in (known, SANDBOX_DEFAULT_KEY, SANDBOX_DEFAULT_SECRET):
+                raise ImproperlyConfigured(
+                    f"{name} must be set to a private value of at least 16 characters (not the default) "
+                    "when DJANGO_ENV=production"
+                )
 PAYMENT_GATEWAY_CONNECT_TIMEOUT = env.float("PAYMENT_GATEWAY_CONNECT_TIMEOUT", default=3.0)
 PAYMENT_GATEWAY_READ_TIMEOUT = env.float("PAYMENT_GATEWAY_READ_TIMEOUT", default=10.0)
 PAYMENT_GATEWAY_CURRENCY = env.str("PAYMENT_GATEWAY_CURRENCY", default="INR")
 # Our public base URL: the gateway posts callbacks to <base>/api/v1/gateway/callbacks/<gateway>/.
 PAYMENT_GATEWAY_CALLBACK_BASE_URL = env.str("PAYMENT_GATEWAY_CALLBACK_BASE_URL", default="http://127.0.0.1:8000")
 PAYMENT_GATEWAY_CALLBACK_TOLERANCE_SECONDS = env.int("PAYMENT_GATEWAY_CALLBACK_TOLERANCE_SECONDS", default=300)
+# The largest callback body accepted (bytes); a larger one is answered 413 and not stored.
+PAYMENT_GATEWAY_CALLBACK_MAX_BYTES = env.int("PAYMENT_GATEWAY_CALLBACK_MAX_BYTES", default=65_536)
 # Waits after each status poll, in seconds (the last repeats): 5 min, 15 min, 1 h, 6 h, then daily.
 PAYMENT_GATEWAY_POLL_DELAYS = [
     int(d) for d in env.list("PAYMENT_GATEWAY_POLL_DELAYS", default=[300, 900, 3600, 21600, 86400])
 ]
 PAYMENT_GATEWAY_MAX_POLLS = env.int("PAYMENT_GATEWAY_MAX_POLLS", default=10)
 PAYMENT_GATEWAY_POLL_MAX_AGE_SECONDS = env.int("PAYMENT_GATEWAY_POLL_MAX_AGE_SECONDS", default=7 * 86_400)
+# A hosted checkout the gateway still holds open this long after its creation was abandoned by the payer: the
+# reconciler closes it as FAILURE "abandoned" (a real gateway expires unpaid checkouts; a later SUCCESS from the
+# gateway is refused as CONFLICTING_FINAL_VERDICT and queued). Saved-card charges are never closed this way.
+PAYMENT_GATEWAY_CHECKOUT_ABANDONED_AFTER_SECONDS = env.int(
+    "PAYMENT_GATEWAY_CHECKOUT_ABANDONED_AFTER_SECONDS", default=PAYMENT_GATEWAY_POLL_MAX_AGE_SECONDS
+)
 # An INITIATED row older than this (its initiate call crashed or is lost) is looked up by merchant_reference;
 # the gateway knowing nothing of it after this grace means it never reached the gateway (FAILURE).
 PAYMENT_GATEWAY_INITIATED_GRACE_SECONDS = env.int("PAYMENT_GATEWAY_INITIATED_GRACE_SECONDS", default=900)

@@ -2,7 +2,8 @@
 reconciliation queue (the transactions that need attention, as their own changelist).
 
 Actions call the services, one transaction at a time, and report domain errors as messages: "Poll now"
-(``gateway_transaction_poll``), "Reconcile now" (``gateway_reconcile`` — the whole job, as the beat runs it),
+(``gateway_transaction_poll``), "Reconcile now" (``gateway_transaction_reconcile`` of each selected row, at most
+20 — never the whole job inside a request; BILLING_ADMIN of the row's tenant or a superuser),
 "Refund" (asks for a reason; ``gateway_refund`` of what is left). Staff who are not superusers see the
 transactions of the tenants where they hold a payment role.
 """
@@ -26,7 +27,7 @@ from payments.gateway.models import (
     GatewayTransaction,
     ReconciliationQueueItem,
 )
-from payments.gateway.services import gateway_reconcile, gateway_refund, gateway_transaction_poll
+from payments.gateway.services import gateway_refund, gateway_transaction_poll, gateway_transaction_reconcile
 from payments.selectors import PAYMENT_ROLES
 
 
@@ -142,15 +143,28 @@ class GatewayTransactionAdmin(ReadOnlyAdminMixin, ModelAdmin):
             report=lambda txn, done: (f"{txn.merchant_reference}: {done.status}", messages.INFO),
         )
 
-    @admin.action(description="Reconcile every unresolved transaction now")
+    # "Reconcile now" calls the gateway inside the request: only for a handful of chosen rows.
+    RECONCILE_NOW_MAX = 20
+
+    @admin.action(description="Reconcile selected transactions now")
     def reconcile_now(self, request: HttpRequest, queryset: QuerySet[GatewayTransaction]) -> None:
-        report = gateway_reconcile(at=clock.now())
-        self.message_user(
-            request,
-            f"Reconciliation: {report.checked} checked, {report.settled} settled, {report.still_open} still open, "
-            f"{report.errors} errors, {report.refunds_resent} refunds re-sent.",
-            messages.ERROR if report.errors else messages.SUCCESS,
-        )
+        transactions = list(queryset.order_by("created_at", "id")[: self.RECONCILE_NOW_MAX + 1])
+        if len(transactions) > self.RECONCILE_NOW_MAX:
+            self.message_user(
+                request,
+                f"Select at most {self.RECONCILE_NOW_MAX} transactions to reconcile now; the scheduled reconciliation "
+                "handles the rest.",
+                messages.ERROR,
+            )
+            return
+        caller, at = caller_for(request.user), clock.now()
+        for txn in transactions:
+            try:
+                done = gateway_transaction_reconcile(caller=caller, transaction_id=txn.pk, at=at)
+            except DomainError as exc:
+                self.message_user(request, f"{txn.merchant_reference}: {exc.code}: {exc.message}", messages.ERROR)
+                continue
+            self.message_user(request, f"{txn.merchant_reference}: {done.status}", messages.INFO)
 
     @admin.action(description="Refund (what is left of) selected transactions")
     def refund(self, request: HttpRequest, queryset: QuerySet[GatewayTransaction]) -> HttpResponse | None:

@@ -102,6 +102,9 @@ class GatewayTransaction(models.Model):
     poll_count = models.PositiveIntegerField(default=0)
     next_poll_at = models.DateTimeField(null=True, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_reconciled_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the reconciler last asked about it (it asks the longest-unasked first)."
+    )
     attempt_count = models.PositiveIntegerField(default=0, help_text="Gateway calls made for it.")
     transient_failures = models.PositiveIntegerField(default=0, help_text="Transient failures in a row.")
     refunded_amount = MoneyField(default=0)
@@ -219,14 +222,20 @@ class CallbackOutcome(models.TextChoices):
 
 
 class GatewayCallback(models.Model):
-    """Every callback received: its raw body, whether its signature held, and what it did."""
+    """Every callback received: its body, whether its signature held, and what it did.
+
+    The whole body is kept only once its signature held; for any other callback ``raw_body`` holds its first
+    2 KB (anyone can post to the endpoint), with the length and SHA-256 of the whole body.
+    """
 
     gateway = models.CharField(max_length=32)
     transaction = models.ForeignKey(
         GatewayTransaction, null=True, blank=True, on_delete=models.CASCADE, related_name="callbacks"
     )
     event_id = models.CharField(max_length=128, blank=True)
-    raw_body = models.TextField()
+    raw_body = models.TextField(help_text="The whole body when the signature held; else its first 2 KB.")
+    raw_body_length = models.PositiveIntegerField(default=0, help_text="Bytes in the body as received.")
+    raw_body_sha256 = models.CharField(max_length=64, blank=True, help_text="Hex SHA-256 of the body as received.")
     signature_header = models.CharField(max_length=512, blank=True)
     signature_valid = models.BooleanField(default=False)
     outcome = models.CharField(max_length=24, choices=CallbackOutcome.choices, default=CallbackOutcome.RECEIVED)

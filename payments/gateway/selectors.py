@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
 from billing_project.errors import NotFound
 from masters.access import Caller
@@ -62,12 +62,16 @@ def transactions_due_for_poll(*, at: dt.datetime, limit: int) -> list[uuid.UUID]
 
 
 def transactions_to_reconcile(*, at: dt.datetime, grace: dt.timedelta, limit: int) -> list[uuid.UUID]:
-    """Every transaction still unresolved: PENDING, UNKNOWN, and INITIATED past the grace period."""
+    """Every transaction still unresolved: PENDING, UNKNOWN, and INITIATED past the grace period — the ones the
+    reconciler never asked about first, then the longest-unasked (so that a run is never stuck on the same
+    oldest ``limit`` rows: each run stamps ``last_reconciled_at`` on those it asks about)."""
     query = Q(status__in=[TransactionStatus.PENDING, TransactionStatus.UNKNOWN]) | Q(
         status=TransactionStatus.INITIATED, created_at__lte=at - grace
     )
     return list(
-        GatewayTransaction.objects.filter(query).order_by("created_at", "pk").values_list("pk", flat=True)[:limit]
+        GatewayTransaction.objects.filter(query)
+        .order_by(F("last_reconciled_at").asc(nulls_first=True), "created_at", "pk")
+        .values_list("pk", flat=True)[:limit]
     )
 
 

@@ -18,7 +18,12 @@ GATEWAY_UNKNOWN = "GATEWAY_UNKNOWN"
 
 
 def adapter_names() -> dict[str, str]:
-    return {**DEFAULT_ADAPTERS, **getattr(settings, "PAYMENT_GATEWAY_ADAPTERS", {})}
+    """The registry; the sandbox is in it only when ``PAYMENT_GATEWAY_ALLOW_SANDBOX`` (off in production by
+    default: a callback to ``/callbacks/sandbox/`` is then an unknown gateway, never checked with its secret)."""
+    names = {**DEFAULT_ADAPTERS, **getattr(settings, "PAYMENT_GATEWAY_ADAPTERS", {})}
+    if not getattr(settings, "PAYMENT_GATEWAY_ALLOW_SANDBOX", True):
+        names.pop("sandbox", None)
+    return names
 
 
 def adapter_for(name: str | None = None) -> GatewayAdapter:

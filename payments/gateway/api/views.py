@@ -5,7 +5,8 @@
 * ``GET /api/v1/gateway-transactions/`` and ``/{id}/`` — tenant-scoped like payments (a payment role in the
   transaction's tenant; others get 404).
 * ``POST /api/v1/gateway/callbacks/<gateway>/`` — the gateway's server-to-server callback: no user
-  authentication (the signature is the authentication), CSRF-exempt, never a 500.
+  authentication (the signature is the authentication), CSRF-exempt, never a 500; a body over
+  ``PAYMENT_GATEWAY_CALLBACK_MAX_BYTES`` (by its Content-Length, before it is read) is answered 413, not stored.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -77,6 +79,13 @@ class GatewayTransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
         return GatewayTransactionDetailSerializer if self.action == "retrieve" else GatewayTransactionSerializer
 
 
+def _declared_length(request: Request) -> int:
+    try:
+        return max(0, int(request.META.get("CONTENT_LENGTH") or 0))
+    except ValueError:
+        return 0
+
+
 class GatewayCallbackView(APIView):
     """The gateway's signed callback. The raw body is read before any parsing (the signature covers it)."""
 
@@ -91,10 +100,19 @@ class GatewayCallbackView(APIView):
             400: OpenApiResponse(CallbackAnswerSerializer, description="Malformed, or amount/id mismatch"),
             401: OpenApiResponse(CallbackAnswerSerializer, description="Missing or invalid signature"),
             404: OpenApiResponse(CallbackAnswerSerializer, description="No such gateway"),
+            413: OpenApiResponse(CallbackAnswerSerializer, description="Body too large (not stored)"),
         },
         auth=[],
     )
     def post(self, request: Request, gateway: str) -> Response:
+        limit = int(settings.PAYMENT_GATEWAY_CALLBACK_MAX_BYTES)
+        if _declared_length(request) > limit:
+            # Refused before the body is read (Django reads no more than Content-Length, so this bounds it).
+            logger.warning("gateway callback too large", extra={"gateway": gateway[:32]})
+            return Response(
+                {"outcome": "TOO_LARGE", "detail": f"callback bodies are limited to {limit} bytes"},
+                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
         result = gateway_callback_receive(
             gateway=gateway, body=request.body, headers=dict(request.headers), at=clock.now()
         )

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 MISSING = "SIGNATURE_MISSING"
 MALFORMED = "SIGNATURE_MALFORMED"
 MISMATCH = "SIGNATURE_MISMATCH"
 EXPIRED = "SIGNATURE_TIMESTAMP_OUT_OF_TOLERANCE"
+# ASCII digits only (``str.isdigit`` also accepts "²" or Arabic-Indic digits, which ``int`` then refuses or
+# reads), and at most 12 of them (unix seconds until the year 33658).
+TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 
 def signature_digest(secret: str, timestamp: int, body: bytes) -> str:
@@ -36,7 +40,7 @@ def signature_problem(*, secret: str, header: str | None, body: bytes, now: int,
             return MALFORMED
         parts.setdefault(key, []).append(value)
     stamps = parts.get("t", [])
-    if len(stamps) != 1 or not stamps[0].isdigit() or not parts.get("v1"):
+    if len(stamps) != 1 or not TIMESTAMP.fullmatch(stamps[0]) or not parts.get("v1"):
         return MALFORMED
     timestamp = int(stamps[0])
     expected = signature_digest(secret, timestamp, body)

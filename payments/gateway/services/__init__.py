@@ -2,7 +2,8 @@
 
 - ``initiate``: ``gateway_payment_initiate`` (checkout or token charge for a bill)
 - ``verdict``: ``gateway_verdict_apply`` — the one path that settles a transaction (and records its Payment)
-- ``poll``: ``gateway_transaction_poll``, ``gateway_transactions_poll_due``, ``gateway_reconcile``
+- ``poll``: ``gateway_transaction_poll``, ``gateway_transactions_poll_due``, ``gateway_reconcile``,
+  ``gateway_transaction_reconcile`` (one transaction, for a person)
 - ``refund``: ``gateway_refund`` (and ``gateway_refund_send``, the re-sendable call)
 - ``callbacks``: ``gateway_callback_receive`` (the callback endpoint's service)
 - ``calls``: every gateway call, retried in place and recorded as a ``GatewayAttempt``
@@ -16,6 +17,7 @@ from payments.gateway.services.poll import (
     ReconcileReport,
     gateway_reconcile,
     gateway_transaction_poll,
+    gateway_transaction_reconcile,
     gateway_transactions_poll_due,
 )
 from payments.gateway.services.refund import gateway_refund, gateway_refund_send
@@ -46,6 +48,7 @@ __all__ = [
     "gateway_refund",
     "gateway_refund_send",
     "gateway_transaction_poll",
+    "gateway_transaction_reconcile",
     "gateway_transactions_poll_due",
     "gateway_verdict_apply",
 ]

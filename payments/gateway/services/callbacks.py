@@ -1,6 +1,8 @@
 """``gateway_callback_receive``: a server-to-server callback, as the endpoint received it.
 
-Every callback is recorded (``GatewayCallback``: raw body, signature header, whether it held, outcome). The
+Every callback is recorded (``GatewayCallback``: body, signature header, whether it held, outcome) — with
+only its first ``REJECTED_BODY_KEPT`` bytes (and the whole body's length and SHA-256) until the signature holds:
+the endpoint is open to anyone, so an unverified caller cannot make us store large rows. The
 adapter verifies the signature (constant time, timestamp tolerance) and parses the body; an unsigned, tampered
 or stale-signed callback is answered 401 and changes nothing, a malformed one 400. A verified one goes through
 ``gateway_verdict_apply`` (source CALLBACK): applied, duplicate and stale answer 200 (the gateway stops
@@ -10,6 +12,7 @@ re-sending), an amount or id mismatch 400 (and the transaction goes to the queue
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +27,8 @@ from payments.gateway.models import CallbackOutcome, GatewayCallback, GatewayTra
 from payments.gateway.services.verdict import SOURCE_CALLBACK, gateway_verdict_apply
 
 logger = logging.getLogger(__name__)
+# What is kept of a callback body whose signature did not hold (bytes).
+REJECTED_BODY_KEPT = 2048
 RESULT_OUTCOMES = {
     APPLIED: CallbackOutcome.APPLIED,
     DUPLICATE: CallbackOutcome.DUPLICATE,
@@ -48,6 +53,10 @@ def _signature_header(headers: Mapping[str, str]) -> str:
     return ""
 
 
+def _text(body: bytes) -> str:
+    return body.decode("utf-8", errors="replace")
+
+
 def _finish(callback: GatewayCallback, outcome: str, detail: str, http_status: int, **fields: object) -> CallbackResult:
     with transaction.atomic(durable=True):
         GatewayCallback.objects.filter(pk=callback.pk).update(outcome=outcome, detail=detail[:4000], **fields)
@@ -61,7 +70,9 @@ def gateway_callback_receive(
     with transaction.atomic(durable=True):
         callback = GatewayCallback.objects.create(
             gateway=gateway[:32],
-            raw_body=body.decode("utf-8", errors="replace"),
+            raw_body=_text(body[:REJECTED_BODY_KEPT]),
+            raw_body_length=len(body),
+            raw_body_sha256=hashlib.sha256(body).hexdigest(),
             signature_header=_signature_header(headers),
             received_at=at,
         )
@@ -73,7 +84,9 @@ def gateway_callback_receive(
         event = adapter.verify_callback(body=body, headers=headers, now=at)
     except CallbackRejected as exc:
         if exc.signature_valid:
-            return _finish(callback, CallbackOutcome.MALFORMED, exc.message, 400, signature_valid=True)
+            return _finish(
+                callback, CallbackOutcome.MALFORMED, exc.message, 400, signature_valid=True, raw_body=_text(body)
+            )
         logger.warning("gateway callback refused", extra={"gateway": gateway, "reason": exc.reason})
         return _finish(callback, CallbackOutcome.INVALID_SIGNATURE, exc.reason, 401)
     txn = GatewayTransaction.objects.filter(gateway=adapter.name, merchant_reference=event.merchant_reference).first()
@@ -84,6 +97,7 @@ def gateway_callback_receive(
             f"no transaction {event.merchant_reference}",
             400,
             signature_valid=True,
+            raw_body=_text(body),
             event_id=event.event_id[:128],
         )
     outcome = gateway_verdict_apply(
@@ -107,6 +121,7 @@ def gateway_callback_receive(
         f"{outcome.result}: {outcome.reason}",
         200 if outcome.result in RESULT_OUTCOMES else 400,
         signature_valid=True,
+        raw_body=_text(body),
         event_id=event.event_id[:128],
         transaction_id=txn.pk,
     )

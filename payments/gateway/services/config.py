@@ -51,6 +51,10 @@ def initiated_grace() -> dt.timedelta:
     return dt.timedelta(seconds=int(settings.PAYMENT_GATEWAY_INITIATED_GRACE_SECONDS))
 
 
+def checkout_abandoned_after() -> dt.timedelta:
+    return dt.timedelta(seconds=int(settings.PAYMENT_GATEWAY_CHECKOUT_ABANDONED_AFTER_SECONDS))
+
+
 def callback_url(gateway: str) -> str:
     return f"{settings.PAYMENT_GATEWAY_CALLBACK_BASE_URL.rstrip('/')}/api/v1/gateway/callbacks/{gateway}/"
 

@@ -2,10 +2,15 @@
 
 ``gateway_transaction_poll`` looks one transaction up (by its gateway id, or by our merchant_reference when its
 creation answer was lost), applies the answer through ``gateway_verdict_apply`` and schedules the next poll.
-``gateway_transactions_poll_due`` polls the due ones (the beat job). ``gateway_reconcile`` asks about every
+``gateway_transactions_poll_due`` polls the due ones (the beat job). ``gateway_transaction_reconcile`` reconciles
+one transaction a person chose (the admin's "reconcile now": BILLING_ADMIN of its tenant, or a superuser; its
+own lost refunds are re-sent too). ``gateway_reconcile`` asks about every
 transaction still unresolved — whatever its schedule, also those already in the queue — and settles what the
 gateway has settled; a transaction the gateway knows nothing of after the INITIATED grace period never reached
-it: FAILURE (``never_reached_gateway``). It also re-sends refunds whose answer was lost.
+it: FAILURE (``never_reached_gateway``); a hosted checkout the gateway still holds open past
+``PAYMENT_GATEWAY_CHECKOUT_ABANDONED_AFTER_SECONDS`` was abandoned by the payer: FAILURE (``abandoned``). Each run
+asks first about the transactions it never asked about, then the longest-unasked (``last_reconciled_at``), so
+that it never re-asks the same oldest ``limit`` forever. It also re-sends refunds whose answer was lost.
 """
 
 from __future__ import annotations
@@ -18,10 +23,19 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from billing_project.errors import DomainError
+from masters.access import Caller, require_role
+from masters.models import Role
 from payments.gateway.adapters import adapter_for
 from payments.gateway.adapters.base import GatewayError, GatewayNotFound, TransactionInfo, TransientGatewayError
 from payments.gateway.domain.verdicts import FAILURE, GatewayVerdict
-from payments.gateway.models import AttemptKind, GatewayRefund, GatewayTransaction, RefundStatus, TransactionStatus
+from payments.gateway.models import (
+    AttemptKind,
+    GatewayRefund,
+    GatewayTransaction,
+    RefundStatus,
+    TransactionKind,
+    TransactionStatus,
+)
 from payments.gateway.selectors import (
     gateway_transaction_get,
     transactions_due_for_poll,
@@ -37,6 +51,8 @@ from payments.gateway.services.verdict import SOURCE_POLL, SOURCE_RECONCILE, gat
 logger = logging.getLogger(__name__)
 
 NEVER_REACHED_GATEWAY = "never_reached_gateway"
+RECONCILE_ROLES = (Role.BILLING_ADMIN,)
+ABANDONED = "abandoned"
 # While one worker polls a transaction, others skip it: its next poll is pushed this far ahead first.
 POLL_LEASE = dt.timedelta(minutes=5)
 
@@ -108,6 +124,17 @@ def _check(txn: GatewayTransaction, *, source: str, at: dt.datetime) -> bool:
     outcome = info_store(transaction_id=txn.pk, info=info, source=source, at=at)
     if outcome.status in (TransactionStatus.SUCCESS, TransactionStatus.FAILURE):
         return True
+    if txn.kind == TransactionKind.CHECKOUT and txn.created_at <= at - config.checkout_abandoned_after():
+        # Still open at the gateway past the horizon: the payer abandoned the checkout. A later SUCCESS from the
+        # gateway is then refused as CONFLICTING_FINAL_VERDICT and queued (never a lost success).
+        closed = gateway_verdict_apply(
+            transaction_id=txn.pk,
+            verdict=GatewayVerdict(status=FAILURE, amount=None, gateway_transaction_id="", failure_code=ABANDONED),
+            source=source,
+            at=at,
+        )
+        if closed.status == TransactionStatus.FAILURE:
+            return True
     schedule_after_poll(transaction_id=txn.pk, at=at)
     return False
 
@@ -121,6 +148,34 @@ def gateway_transaction_poll(*, transaction_id: uuid.UUID | str, at: dt.datetime
     if txn.status == TransactionStatus.INITIATED and txn.created_at > at - config.initiated_grace():
         return txn
     _check(txn, source=SOURCE_POLL, at=at)
+    return gateway_transaction_get(txn.pk)
+
+
+def _stamp_reconciled(transaction_id: uuid.UUID, at: dt.datetime) -> None:
+    """Asked about now: the next reconciliation run asks the others first."""
+    with transaction.atomic(durable=True):
+        GatewayTransaction.objects.filter(pk=transaction_id).update(last_reconciled_at=at)
+
+
+def gateway_transaction_reconcile(
+    *, caller: Caller, transaction_id: uuid.UUID | str, at: dt.datetime
+) -> GatewayTransaction:
+    """Reconcile ONE transaction now, for a person (the admin's "reconcile now" on the selected rows; never the
+    whole job inside a request). BILLING_ADMIN of its tenant (or a superuser), re-checked here for each row.
+    An unresolved transaction (PENDING, UNKNOWN, INITIATED past the grace) is asked about exactly as the
+    reconciler does (source RECONCILE); its own REQUESTED refunds are re-sent. Returns it as stored afterwards."""
+    txn = gateway_transaction_get(transaction_key(transaction_id))
+    require_role(caller, txn.tenant.code, RECONCILE_ROLES, "reconcile this online payment")
+    in_grace = txn.status == TransactionStatus.INITIATED and txn.created_at > at - config.initiated_grace()
+    if not txn.is_final and not in_grace:
+        _stamp_reconciled(txn.pk, at)
+        _check(txn, source=SOURCE_RECONCILE, at=at)
+    for refund_id in (
+        GatewayRefund.objects.filter(transaction_id=txn.pk, status=RefundStatus.REQUESTED)
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)
+    ):
+        gateway_refund_send(refund_id=refund_id, at=at)
     return gateway_transaction_get(txn.pk)
 
 
@@ -156,6 +211,7 @@ def gateway_reconcile(*, at: dt.datetime, limit: int = 500) -> ReconcileReport:
         txn = GatewayTransaction.objects.filter(pk=transaction_id).first()
         if txn is None or txn.is_final:
             continue
+        _stamp_reconciled(transaction_id, at)
         checked += 1
         try:
             if _check(txn, source=SOURCE_RECONCILE, at=at):

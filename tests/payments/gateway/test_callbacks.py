@@ -4,6 +4,7 @@ once; unsigned, tampered, expired and malformed ones change nothing and are logg
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +16,7 @@ from bills.models import Bill
 from masters.access import Caller
 from payments.gateway.models import AttentionReason, GatewayCallback, GatewayTransaction
 from payments.gateway.services import gateway_payment_initiate
+from payments.gateway.services.callbacks import REJECTED_BODY_KEPT
 from payments.models import Payment
 from tests.payments.conftest import PAY_AT, state
 from tests.payments.gateway.conftest import callback_body, make_txn, signed
@@ -54,6 +56,7 @@ def test_a_signed_success_settles_once_and_replays_are_duplicates(bill: Bill) ->
     stored = GatewayCallback.objects.order_by("id").first()
     assert stored is not None
     assert (stored.event_id, stored.raw_body, stored.received_at) == ("evt_1", body.decode(), PAY_AT)
+    assert (stored.raw_body_length, stored.raw_body_sha256) == (len(body), hashlib.sha256(body).hexdigest())
 
 
 def test_out_of_order_pending_after_success_is_stale(bill: Bill) -> None:
@@ -80,6 +83,8 @@ def test_a_failure_callback_settles_without_payment(bill: Bill) -> None:
     [
         (None, "SIGNATURE_MISSING"),
         ("nonsense", "SIGNATURE_MALFORMED"),
+        ("t=\xb2,v1=aa", "SIGNATURE_MALFORMED"),  # a Unicode digit in the timestamp (was a 500)
+        ("t=\u0661\u0667\u0661\u0664,v1=aa", "SIGNATURE_MALFORMED"),  # Arabic-Indic digits
         ("tampered", "SIGNATURE_MISMATCH"),
         ("wrong-secret", "SIGNATURE_MISMATCH"),
         ("old", "SIGNATURE_TIMESTAMP_OUT_OF_TOLERANCE"),
@@ -92,8 +97,8 @@ def test_unsigned_or_tampered_callbacks_change_nothing_and_are_logged(
     honest = callback_body(txn, "SUCCESS", amount="1.00")
     body = honest
     header: str | None = signed(honest)
-    if signature == "nonsense":
-        header = "nonsense"
+    if signature is not None and (signature == "nonsense" or signature.startswith("t=")):
+        header = signature
     elif signature == "tampered":
         body = honest.replace(b'"1.00"', b'"1100.00"')  # the signature was made over the 1.00 body
     elif signature == "wrong-secret":
@@ -183,3 +188,107 @@ def test_the_sandbox_delivers_a_signed_callback_to_our_live_endpoint(
     assert (txn.status, txn.verdict_source) == ("SUCCESS", "CALLBACK")
     assert Payment.objects.get().pk == txn.payment_id
     assert list(GatewayCallback.objects.values_list("signature_valid", "outcome")) == [(True, "APPLIED")]
+
+
+def padded(txn: GatewayTransaction, size: int, status: str = "SUCCESS") -> bytes:
+    """A callback body of exactly ``size`` bytes (JSON padded with trailing spaces)."""
+    body = callback_body(txn, status)
+    assert len(body) <= size
+    return body + b" " * (size - len(body))
+
+
+def test_a_body_over_the_limit_is_413_and_nothing_is_stored(bill: Bill, settings: Any) -> None:
+    """Even validly signed: refused by its Content-Length before it is read; no row, no payment."""
+    assert settings.PAYMENT_GATEWAY_CALLBACK_MAX_BYTES == 65_536
+    txn = make_txn(bill, "1100")
+    body = padded(txn, 65_537)
+    before = state()
+
+    answer = post(body, signed(body))
+
+    assert (answer.status_code, answer.json()) == (
+        413,
+        {"outcome": "TOO_LARGE", "detail": "callback bodies are limited to 65536 bytes"},
+    )
+    assert state() == before
+    assert GatewayCallback.objects.count() == 0
+    txn.refresh_from_db()
+    assert (txn.status, txn.payment_id, txn.updated_at) == ("PENDING", None, txn.created_at)
+
+
+def test_a_signed_body_at_the_limit_is_applied_and_kept_whole(bill: Bill) -> None:
+    txn = make_txn(bill, "1100")
+    body = padded(txn, 65_536)
+
+    answer = post(body, signed(body))
+
+    assert (answer.status_code, answer.json()) == (200, {"outcome": "APPLIED", "detail": "applied: SUCCESS"})
+    stored = GatewayCallback.objects.get()
+    assert (stored.signature_valid, stored.raw_body, stored.raw_body_length, stored.raw_body_sha256) == (
+        True,
+        body.decode(),
+        65_536,
+        hashlib.sha256(body).hexdigest(),
+    )
+
+
+@pytest.mark.parametrize("signature", ["wrong-secret", None])
+def test_an_unverified_body_is_stored_truncated_with_its_length_and_digest(bill: Bill, signature: str | None) -> None:
+    txn = make_txn(bill, "1100")
+    body = padded(txn, 60_000)
+    header = signed(body, secret="not-ours") if signature else None
+
+    answer = post(body, header)
+
+    assert answer.status_code == 401
+    stored = GatewayCallback.objects.get()
+    assert REJECTED_BODY_KEPT == 2048
+    assert (
+        stored.signature_valid,
+        stored.outcome,
+        stored.raw_body,
+        stored.raw_body_length,
+        stored.raw_body_sha256,
+    ) == (
+        False,
+        "INVALID_SIGNATURE",
+        body[:2048].decode(),
+        60_000,
+        hashlib.sha256(body).hexdigest(),
+    )
+
+
+def test_an_unknown_gateway_keeps_only_the_truncated_body(bill: Bill) -> None:
+    body = b"x" * 5000
+    answer = post(body, signed(body), url="/api/v1/gateway/callbacks/nosuch/")
+    assert answer.status_code == 404
+    stored = GatewayCallback.objects.get()
+    assert (stored.raw_body, stored.raw_body_length) == ("x" * 2048, 5000)
+
+
+def test_a_signed_malformed_body_is_kept_whole(bill: Bill) -> None:
+    body = b"[" + b"1," * 3000 + b"1]"
+    answer = post(body, signed(body))
+    assert (answer.status_code, answer.json()["outcome"]) == (400, "MALFORMED")
+    stored = GatewayCallback.objects.get()
+    assert (stored.signature_valid, stored.raw_body, stored.raw_body_length) == (True, body.decode(), len(body))
+
+
+def test_with_the_sandbox_not_allowed_its_signed_callback_is_an_unknown_gateway(bill: Bill, settings: Any) -> None:
+    """Production's default: the sandbox is not registered, so its (public) secret authenticates nothing."""
+    settings.PAYMENT_GATEWAY_ALLOW_SANDBOX = False
+    settings.PAYMENT_GATEWAY_ADAPTERS = {}
+    txn = make_txn(bill, "1100")
+    body = callback_body(txn, "SUCCESS")
+    before = state()
+
+    answer = post(body, signed(body))
+
+    assert (answer.status_code, answer.json()) == (
+        404,
+        {"outcome": "UNKNOWN_GATEWAY", "detail": "No payment gateway 'sandbox' is configured"},
+    )
+    assert state() == before
+    txn.refresh_from_db()
+    assert (txn.status, txn.payment_id, txn.updated_at) == ("PENDING", None, txn.created_at)
+    assert logged() == [("sandbox", None, False, "UNKNOWN_GATEWAY")]

@@ -9,16 +9,19 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django_celery_beat.models import PeriodicTask
 
 from billing_project import clock
 from bills.models import Bill
 from masters.access import Caller
+from masters.models import Role
 from payments.gateway import tasks
-from payments.gateway.models import GatewayRefund, GatewayTransaction, TransactionStatus
+from payments.gateway.models import GatewayAttempt, GatewayRefund, GatewayTransaction, TransactionStatus
 from payments.gateway.services import gateway_payment_initiate
-from tests.payments.conftest import PAY_AT, pay
+from payments.models import Payment
+from tests.payments.conftest import CITY, PAY_AT, pay
 from tests.payments.gateway.conftest import make_txn
 from tests.sandbox_gateway import RunningSandbox
 
@@ -65,10 +68,104 @@ def test_poll_now_and_reconcile_now_call_the_services(
     client.force_login(root)
     assert texts(act(client, "poll_now", [txn])) == [("info", f"{txn.merchant_reference}: PENDING")]
     sandbox.approve(txn.gateway_transaction_id or "")
-    assert texts(act(client, "reconcile_now", [txn])) == [
-        ("success", "Reconciliation: 1 checked, 1 settled, 0 still open, 0 errors, 0 refunds re-sent.")
-    ]
+    assert texts(act(client, "reconcile_now", [txn])) == [("info", f"{txn.merchant_reference}: SUCCESS")]
     assert GatewayTransaction.objects.get(pk=txn.pk).status == TransactionStatus.SUCCESS
+
+
+def snapshot(*txns: GatewayTransaction) -> list[tuple[Any, ...]]:
+    fields = ("status", "attempt_count", "last_reconciled_at", "payment_id", "updated_at")
+    return [(*GatewayTransaction.objects.filter(pk=t.pk).values_list(*fields)[0], t.attempts.count()) for t in txns]
+
+
+def requested_refund(txn: GatewayTransaction) -> GatewayRefund:
+    return GatewayRefund.objects.create(
+        transaction=txn,
+        reference="RFD-lost-answer",
+        amount=D("100"),
+        reason="answer lost",
+        requested_by="root",
+        created_at=PAY_AT,
+        updated_at=PAY_AT,
+    )
+
+
+def test_reconcile_now_reconciles_only_the_selected_rows(
+    client: Any, root: Any, payer: Caller, bill: Bill, sandbox: RunningSandbox
+) -> None:
+    """Never the global job inside the request: other open rows and other rows' lost refunds are left alone."""
+    chosen = gateway_payment_initiate(caller=payer, bill_id=bill.pk, amount=D("100"), at=PAY_AT)
+    other = gateway_payment_initiate(caller=payer, bill_id=bill.pk, amount=D("200"), at=PAY_AT)
+    settled = make_txn(bill, "100", status=TransactionStatus.SUCCESS)
+    refund = requested_refund(settled)
+    sandbox.approve(chosen.gateway_transaction_id or "")
+    sandbox.approve(other.gateway_transaction_id or "")
+    untouched = snapshot(other, settled)
+    client.force_login(root)
+
+    assert texts(act(client, "reconcile_now", [chosen])) == [("info", f"{chosen.merchant_reference}: SUCCESS")]
+
+    fresh = GatewayTransaction.objects.get(pk=chosen.pk)
+    assert (fresh.status, fresh.verdict_source, fresh.last_reconciled_at) == ("SUCCESS", "RECONCILE", LATER)
+    assert Payment.objects.get().pk == fresh.payment_id
+    assert snapshot(other, settled) == untouched
+    refund.refresh_from_db()
+    assert (refund.status, refund.error) == ("REQUESTED", "")
+
+
+def test_reconcile_now_resends_the_selected_rows_lost_refunds(client: Any, root: Any, bill: Bill) -> None:
+    settled = make_txn(bill, "100", status=TransactionStatus.SUCCESS)  # the gateway (nothing listens) is down
+    refund = requested_refund(settled)
+    client.force_login(root)
+    assert texts(act(client, "reconcile_now", [settled])) == [("info", f"{settled.merchant_reference}: SUCCESS")]
+    refund.refresh_from_db()
+    assert refund.status == "REQUESTED"
+    assert (
+        list(GatewayAttempt.objects.filter(transaction=settled).values_list("kind", "outcome"))
+        == [("REFUND", "TRANSIENT")] * 3
+    )  # re-sent: three calls in place (PAYMENT_GATEWAY_CALL_ATTEMPTS), all failing; still REQUESTED
+
+
+@pytest.mark.parametrize(("role", "allowed"), [(Role.CASHIER, False), (Role.BILLING_ADMIN, True)])
+def test_reconcile_now_needs_billing_admin_of_the_rows_tenant(
+    client: Any, user_factory: Any, payer: Caller, bill: Bill, sandbox: RunningSandbox, role: str, allowed: bool
+) -> None:
+    txn = gateway_payment_initiate(caller=payer, bill_id=bill.pk, amount=D("1100"), at=PAY_AT)
+    sandbox.approve(txn.gateway_transaction_id or "")
+    staff = user_factory(f"staff-{role.lower()}", {CITY: [role]})
+    staff.is_staff = True
+    staff.save()
+    staff.user_permissions.add(*Permission.objects.filter(codename="view_gatewaytransaction"))
+    before = snapshot(txn)
+    client.force_login(staff)
+
+    answer = texts(act(client, "reconcile_now", [txn]))
+
+    if allowed:
+        assert answer == [("info", f"{txn.merchant_reference}: SUCCESS")]
+        assert GatewayTransaction.objects.get(pk=txn.pk).status == "SUCCESS"
+    else:
+        assert answer == [
+            (
+                "error",
+                f"{txn.merchant_reference}: PERMISSION_DENIED: You need one of the roles BILLING_ADMIN in "
+                f"{CITY} to reconcile this online payment.",
+            )
+        ]
+        assert snapshot(txn) == before
+        assert Payment.objects.count() == 0
+
+
+def test_reconcile_now_refuses_more_than_twenty_rows(client: Any, root: Any, bill: Bill) -> None:
+    txns = [make_txn(bill, "10") for _ in range(21)]
+    before = snapshot(*txns)
+    client.force_login(root)
+    assert texts(act(client, "reconcile_now", txns)) == [
+        (
+            "error",
+            "Select at most 20 transactions to reconcile now; the scheduled reconciliation handles the rest.",
+        )
+    ]
+    assert snapshot(*txns) == before
 
 
 def test_refund_action_asks_a_reason_and_reports_domain_errors(

@@ -159,6 +159,9 @@ def test_signature_round_trip_and_every_refusal() -> None:
     assert signature.signature_problem(header=None, **ok) == signature.MISSING
     assert signature.signature_problem(header="garbage", **ok) == signature.MALFORMED
     assert signature.signature_problem(header="t=abc,v1=00", **ok) == signature.MALFORMED
+    # Unicode digits pass str.isdigit() but are not a timestamp (int("\xb2") raises): MALFORMED, never a crash.
+    for stamp in ("\xb2", "\u0661\u0662", "\uff11", "1" * 13, "+1", " 1", "-1"):
+        assert signature.signature_problem(header=f"t={stamp},v1=00", **ok) == signature.MALFORMED, stamp
     tampered = {**ok, "body": BODY.replace(b"1100", b"9100")}
     assert signature.signature_problem(header=header, **tampered) == signature.MISMATCH
     assert signature.signature_problem(header=header, **{**ok, "secret": "other"}) == signature.MISMATCH

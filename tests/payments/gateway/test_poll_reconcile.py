@@ -11,18 +11,29 @@ from typing import Any
 import httpx
 import pytest
 
+from billing_project.errors import DomainError
 from bills.models import Bill, BillStatus
-from masters.access import Caller
-from payments.gateway.models import AttentionReason, GatewayAttempt, GatewayTransaction, TransactionStatus
+from masters.access import Caller, caller_for
+from masters.models import Role
+from payments.gateway.models import (
+    AttentionReason,
+    GatewayAttempt,
+    GatewayTransaction,
+    TransactionKind,
+    TransactionStatus,
+)
 from payments.gateway.services import (
+    GatewayVerdict,
     ReconcileReport,
     gateway_payment_initiate,
     gateway_reconcile,
     gateway_transaction_poll,
+    gateway_transaction_reconcile,
     gateway_transactions_poll_due,
+    gateway_verdict_apply,
 )
 from payments.models import Payment
-from tests.payments.conftest import PAY_AT
+from tests.payments.conftest import CITY, PAY_AT
 from tests.payments.gateway.conftest import make_txn
 from tests.sandbox_gateway import RunningSandbox
 
@@ -230,3 +241,114 @@ def test_no_gateway_call_inside_a_database_transaction(bill: Bill, sandbox: Runn
     with pytest.raises(CallInsideTransaction), transaction.atomic():
         gateway_transaction_poll(transaction_id=txn.pk, at=PAY_AT + 5 * MIN)
     assert (reload(txn).attempt_count, GatewayAttempt.objects.count()) == (0, 0)
+
+
+def stamps(*txns: GatewayTransaction) -> list[dt.datetime | None]:
+    return [reload(txn).last_reconciled_at for txn in txns]
+
+
+def test_the_reconciler_asks_the_never_asked_then_the_longest_unasked_first(
+    bill: Bill, sandbox: RunningSandbox
+) -> None:
+    """Open rows that never settle (here: ids the gateway forgot) must not starve newer ones past the limit."""
+    oldest, older, newest = (make_txn(bill, "100", created_at=PAY_AT + n * MIN) for n in range(3))
+    first, second, third = (PAY_AT + dt.timedelta(hours=h) for h in (1, 2, 3))
+
+    assert gateway_reconcile(at=first, limit=2) == ReconcileReport(
+        checked=2, settled=0, still_open=2, errors=0, refunds_resent=0
+    )
+    assert stamps(oldest, older, newest) == [first, first, None]
+
+    gateway_reconcile(at=second, limit=2)  # the never-asked one first, then the longest-unasked (oldest on a tie)
+    assert stamps(oldest, older, newest) == [second, first, second]
+
+    gateway_reconcile(at=third, limit=2)  # older (asked at `first`), then oldest before newest (both at `second`)
+    assert stamps(oldest, older, newest) == [third, third, second]
+    assert [GatewayAttempt.objects.filter(transaction=t, kind="STATUS").count() for t in (oldest, older, newest)] == [
+        3,
+        2,
+        1,
+    ]
+
+
+def test_a_checkout_still_open_past_the_horizon_is_closed_as_abandoned(
+    payer: Caller, bill: Bill, sandbox: RunningSandbox, settings: Any
+) -> None:
+    assert settings.PAYMENT_GATEWAY_CHECKOUT_ABANDONED_AFTER_SECONDS == 7 * 86_400
+    txn = initiate(payer, bill)  # the payer never finishes the checkout: the sandbox holds it open forever
+    horizon = txn.created_at + dt.timedelta(days=7)
+
+    before = gateway_reconcile(at=horizon - dt.timedelta(seconds=1))
+    assert before == ReconcileReport(checked=1, settled=0, still_open=1, errors=0, refunds_resent=0)
+    assert reload(txn).status == "PENDING"
+
+    report = gateway_reconcile(at=horizon)
+    txn = reload(txn)
+    assert report == ReconcileReport(checked=1, settled=1, still_open=0, errors=0, refunds_resent=0)
+    assert (
+        txn.status,
+        txn.failure_code,
+        txn.decline_type,
+        txn.verdict_source,
+        txn.settled_at,
+        txn.next_poll_at,
+        txn.payment_id,
+        txn.needs_attention,
+    ) == ("FAILURE", "abandoned", "", "RECONCILE", horizon, None, None, False)
+    assert Payment.objects.count() == 0
+    assert gateway_reconcile(at=horizon + MIN) == ReconcileReport(
+        checked=0, settled=0, still_open=0, errors=0, refunds_resent=0
+    )
+
+    # The payer pays the stale checkout after all: the gateway's SUCCESS contradicts our FAILURE -> the queue.
+    sandbox.approve(txn.gateway_transaction_id or "")
+    late = gateway_verdict_apply(
+        transaction_id=txn.pk,
+        verdict=GatewayVerdict(
+            status="SUCCESS", amount=D("1100.00"), gateway_transaction_id=txn.gateway_transaction_id or ""
+        ),
+        source="CALLBACK",
+        at=horizon + dt.timedelta(hours=1),
+    )
+    txn = reload(txn)
+    assert (late.result, late.reason) == ("rejected", "CONFLICTING_FINAL_VERDICT")
+    assert (txn.status, txn.payment_id, txn.needs_attention, txn.attention_reason) == (
+        "FAILURE",
+        None,
+        True,
+        AttentionReason.CONFLICTING_FINAL_VERDICT,
+    )
+    assert Payment.objects.count() == 0
+
+
+def test_a_saved_card_charge_open_past_the_horizon_is_not_closed(bill: Bill, sandbox: RunningSandbox) -> None:
+    """Only hosted checkouts are abandoned by payers; an open charge stays open (and queued) for a person."""
+    txn = make_txn(
+        bill, "1100", kind=TransactionKind.TOKEN_CHARGE, gateway_transaction_id=None, status=TransactionStatus.UNKNOWN
+    )
+    held = create_at_gateway(sandbox, txn)
+    report = gateway_reconcile(at=txn.created_at + dt.timedelta(days=8))
+    txn = reload(txn)
+    assert report == ReconcileReport(checked=1, settled=0, still_open=1, errors=0, refunds_resent=0)
+    assert (txn.status, txn.gateway_transaction_id, txn.failure_code, txn.settled_at) == (
+        "PENDING",
+        held["id"],
+        "",
+        None,
+    )
+
+
+def test_reconciling_one_transaction_skips_final_and_in_grace_rows(
+    bill: Bill, sandbox: RunningSandbox, user_factory: Any
+) -> None:
+    admin = caller_for(user_factory("city-admin", {CITY: [Role.BILLING_ADMIN]}))
+    fresh = make_txn(bill, "100", status=TransactionStatus.INITIATED, gateway_transaction_id=None)
+    done = make_txn(bill, "100", status=TransactionStatus.FAILURE)
+    at = fresh.created_at + 5 * MIN  # within the INITIATED grace: its initiate call may still be running
+    for txn in (fresh, done):
+        back = gateway_transaction_reconcile(caller=admin, transaction_id=txn.pk, at=at)
+        assert (back.status, back.attempt_count, back.last_reconciled_at) == (txn.status, 0, None)
+    assert GatewayAttempt.objects.count() == 0
+    with pytest.raises(DomainError) as missing:
+        gateway_transaction_reconcile(caller=admin, transaction_id="not-a-uuid", at=at)
+    assert missing.value.code == "GATEWAY_TRANSACTION_NOT_FOUND"

@@ -33,6 +33,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 CALLBACK_PATH = "/api/v1/gateway/callbacks/sandbox/"
 SENT_AT = PAY_AT + dt.timedelta(minutes=1)
 CHECKED_AT = PAY_AT + dt.timedelta(minutes=2)
+UNICODE_STAMP = "t=\xb2,v1=aa".encode("latin-1")  # "²" passes str.isdigit() but is no timestamp
 
 
 @pytest.fixture
@@ -109,6 +110,12 @@ def test_tampered_and_unsigned_callbacks_change_nothing_and_are_recorded(
                 content=tampered,
                 headers=json_type | {"X-Sandbox-Signature": forged_signature(tampered, SENT_AT)},
             ),
+            # A Unicode digit as the timestamp (latin-1 on the wire): refused as malformed, never a 500.
+            httpx.post(endpoint, content=tampered, headers=json_type | {"X-Sandbox-Signature": UNICODE_STAMP}),
+            # The genuine callback padded past the 64 KB limit: 413 before it is read, and not recorded.
+            httpx.post(
+                endpoint, content=original + b" " * 65_536, headers=json_type | {"X-Sandbox-Signature": signature}
+            ),
         ]
     with at(SENT_AT + dt.timedelta(minutes=6)):  # the genuine callback, replayed after the 300 s tolerance
         answers.append(httpx.post(endpoint, content=original, headers=json_type | {"X-Sandbox-Signature": signature}))
@@ -118,6 +125,8 @@ def test_tampered_and_unsigned_callbacks_change_nothing_and_are_recorded(
         (401, {"outcome": "INVALID_SIGNATURE", "detail": "SIGNATURE_MISSING"}),
         (401, {"outcome": "INVALID_SIGNATURE", "detail": "SIGNATURE_MISSING"}),
         (401, {"outcome": "INVALID_SIGNATURE", "detail": "SIGNATURE_MISMATCH"}),
+        (401, {"outcome": "INVALID_SIGNATURE", "detail": "SIGNATURE_MALFORMED"}),
+        (413, {"outcome": "TOO_LARGE", "detail": "callback bodies are limited to 65536 bytes"}),
         (401, {"outcome": "INVALID_SIGNATURE", "detail": "SIGNATURE_TIMESTAMP_OUT_OF_TOLERANCE"}),
     ]
     # Nothing changed: no payment, no demand/bill write, the transaction as it was.
@@ -135,6 +144,7 @@ def test_tampered_and_unsigned_callbacks_change_nothing_and_are_recorded(
         (CallbackOutcome.INVALID_SIGNATURE, False, None, tampered.decode(), ""),
         (CallbackOutcome.INVALID_SIGNATURE, False, None, original.decode(), ""),
         (CallbackOutcome.INVALID_SIGNATURE, False, None, tampered.decode(), forged_signature(tampered, SENT_AT)),
+        (CallbackOutcome.INVALID_SIGNATURE, False, None, tampered.decode(), UNICODE_STAMP.decode("latin-1")),
         (CallbackOutcome.INVALID_SIGNATURE, False, None, original.decode(), signature),
     ]
 
