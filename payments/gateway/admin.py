@@ -158,13 +158,14 @@ class GatewayTransactionAdmin(ReadOnlyAdminMixin, ModelAdmin):
             )
             return
         caller, at = caller_for(request.user), clock.now()
-        for txn in transactions:
-            try:
-                done = gateway_transaction_reconcile(caller=caller, transaction_id=txn.pk, at=at)
-            except DomainError as exc:
-                self.message_user(request, f"{txn.merchant_reference}: {exc.code}: {exc.message}", messages.ERROR)
-                continue
-            self.message_user(request, f"{txn.merchant_reference}: {done.status}", messages.INFO)
+        apply_each(
+            self,
+            request,
+            transactions,
+            perform=lambda txn: gateway_transaction_reconcile(caller=caller, transaction_id=txn.pk, at=at),
+            label=_reference,
+            report=lambda txn, done: (f"{txn.merchant_reference}: {done.status}", messages.INFO),
+        )
 
     @admin.action(description="Refund (what is left of) selected transactions")
     def refund(self, request: HttpRequest, queryset: QuerySet[GatewayTransaction]) -> HttpResponse | None:

@@ -183,10 +183,10 @@ class AutopayChargeAdmin(ReadOnlyAdminMixin, ModelAdmin):
     @admin.action(description="Resolve the selected UNAPPLIED charges (money applied by hand)")
     def resolve_applied_by_hand(self, request: HttpRequest, queryset: QuerySet[AutopayCharge]) -> None:
         caller, at = caller_for(request.user), clock.now()
-        _each(
+        apply_each(
             self,
             request,
             queryset.order_by("created_at", "pk"),
-            lambda row: autopay_charge_resolve(caller=caller, charge_id=row.pk, at=at),
-            "Resolved {} charge(s); autopay resumes for their consumers.",
+            perform=lambda row: autopay_charge_resolve(caller=caller, charge_id=row.pk, at=at),
+            done_message="Resolved {} charge(s); autopay resumes for their consumers.",
         )

@@ -24,6 +24,7 @@ from billing_project.db import is_unique_violation
 from billing_project.errors import DomainError
 from masters.access import Caller, require_role
 from masters.models import Payer
+from payments.gateway.adapters import GATEWAY_UNKNOWN, adapter_names
 from payments.methods.domain.pan import contains_pan
 from payments.methods.models import (
     AutopayCharge,
@@ -49,8 +50,16 @@ _LAST4 = re.compile(r"[0-9]{4}")
 
 
 def gateway_name() -> str:
-    """The configured gateway adapter's name (setting ``PAYMENT_GATEWAY``, default ``sandbox``)."""
-    return str(getattr(settings, "PAYMENT_GATEWAY", "sandbox"))
+    """The configured gateway adapter's name (setting ``PAYMENT_GATEWAY``); GATEWAY_UNKNOWN when none is configured
+    (production has none by default: a token of no gateway could never be charged)."""
+    name = str(getattr(settings, "PAYMENT_GATEWAY", "") or "")
+    if name not in adapter_names():
+        raise DomainError(
+            GATEWAY_UNKNOWN,
+            f"No payment gateway {name!r} is configured: payment methods cannot be registered",
+            http_status=409,
+        )
+    return name
 
 
 def refuse_card_numbers(**values: str) -> None:

@@ -42,6 +42,20 @@ def test_citizen_registers_a_token_for_herself_first_one_is_default(asha):
     assert (second.is_default, PaymentMethod.objects.get(pk=method.pk).is_default) == (False, True)
 
 
+@pytest.mark.parametrize("gateway", ["", "no-such-gateway"])
+def test_no_method_is_registered_without_a_configured_gateway(asha, settings, gateway):
+    settings.PAYMENT_GATEWAY = gateway
+
+    with pytest.raises(DomainError) as caught:
+        register(asha)
+
+    assert (caught.value.code, caught.value.http_status) == ("GATEWAY_UNKNOWN", 409)
+    assert caught.value.message == (
+        f"No payment gateway {gateway!r} is configured: payment methods cannot be registered"
+    )
+    assert not PaymentMethod.objects.exists()
+
+
 def test_make_default_moves_the_default(asha):
     first = register(asha)
     second = register(asha, "tok_visa_0002", make_default=True)
