@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
-from billing_project.db import is_unique_violation
+from billing_project.db import is_unique_violation, update_rows
 from billing_project.errors import DomainError
 from billing_project.money import ZERO, money_sum, to_money
 from bills.models import Bill, BillAccountDetail, BillDetail, BillStatus
@@ -248,10 +248,12 @@ def _record(
         bills.append(bill)
     PaymentDetail.objects.bulk_create(details)
     PaymentAccountLine.objects.bulk_create(account_lines)
-    BillDetail.objects.bulk_update(bill_details, ["amount_paid"])
-    BillAccountDetail.objects.bulk_update(bad_rows, ["adjusted_amount"])
-    for status in sorted({bill.status for bill in bills}):
-        Bill.objects.filter(pk__in=[bill.pk for bill in bills if bill.status == status]).update(
-            status=status, modified_by=actor, modified_at=at
-        )
+    update_rows(BillDetail, [(row.pk, row.amount_paid) for row in bill_details], fields=("amount_paid",))
+    update_rows(BillAccountDetail, [(row.pk, row.adjusted_amount) for row in bad_rows], fields=("adjusted_amount",))
+    update_rows(
+        Bill,
+        [(bill.pk, bill.status) for bill in bills],
+        fields=("status",),
+        same={"modified_by": actor, "modified_at": at},
+    )
     return payment, records
