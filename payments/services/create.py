@@ -73,7 +73,7 @@ def payment_record(*, caller: Caller, plan: PaymentPlan, at: dt.datetime) -> Pay
     ``payment_integrity_error``."""
     payment = plan.payment
     with transaction.atomic(savepoint=False):
-        locked = lock_for_bills(bills=[plan.bills[bill_id] for bill_id in plan.bill_ids], at=at)
+        locked = lock_for_bills(bills=[plan.bills[bill_id] for bill_id in plan.bill_ids])
         for bill_id in plan.bill_ids:
             bill = locked.bills[bill_id]
             error = bill_state_error(bill, locked.account_of(bill), at)

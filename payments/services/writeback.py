@@ -294,6 +294,6 @@ def payment_writeback_apply(*, payment_id: uuid.UUID | str, at: dt.datetime) -> 
     payment = payment_get(payment_id)
     bills = bills_of_payment(payment)
     with transaction.atomic(durable=True):
-        locked = lock_for_bills(bills=bills, at=at)
+        locked = lock_for_bills(bills=bills)
         payment = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
         return writeback_apply(payment=payment, locked=locked, actor=payment.created_by, at=at)
