@@ -3,8 +3,8 @@
 A CASH payment of a two-period bill (5 demand lines) through ``payment_create``, the receipt sequence already
 in use (its first draw creates the row: two more statements). The figure counts every statement the
 connection runs, the transaction's own included (inside the test's transaction ``atomic(durable=True)`` is a
-SAVEPOINT and its RELEASE; on a real connection BEGIN and COMMIT). Before the rework it was 35 (33 executed);
-a change that adds statements to the payment path must show up here.
+SAVEPOINT and its RELEASE; on a real connection BEGIN and COMMIT). Before the rework it was 33 (35 with the
+sequence's first draw); a change that adds statements to the payment path must show up here.
 """
 
 from __future__ import annotations
@@ -15,8 +15,21 @@ from decimal import Decimal
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from billing_project.money import money_sum
 from payments.models import PaymentApplication
-from tests.payments.conftest import PTAN2018_FROM, PTAN2018_TO, line, make_bill, next_consumer, pay, pt_demand
+from payments.services import PaymentDetailInput, PaymentInput, payment_create
+from tests.payments.conftest import (
+    CITY,
+    PAY_AT,
+    PTAN2018_FROM,
+    PTAN2018_TO,
+    line,
+    make_bill,
+    next_consumer,
+    pay,
+    pt_demand,
+    wc_demand,
+)
 
 STATEMENTS = 26
 # Statement by statement (the first word and the table), in order.
@@ -76,3 +89,46 @@ def test_a_counter_payment_of_a_two_period_bill_stays_within_its_statements(
 
     assert [kind(query["sql"]) for query in queries.captured_queries] == PLAN
     assert PaymentApplication.objects.filter(payment_detail__payment=payment).count() == 5
+
+
+def test_a_payment_of_two_bills_of_two_services_reads_the_masters_once(
+    employee, cashier, wc_masters, django_assert_max_num_queries
+):
+    """Two bills (PT and WC, one consumer code): the business services and their advance heads are two queries
+    for both services; each service draws its own receipt number; the answer is read back (three queries)."""
+    for demand in (pt_demand(next_consumer(), details=(line("PT_TAX", "100"),)), wc_demand(next_consumer("WS"))):
+        warm = make_bill(employee, demand)
+        pay(cashier, warm, warm.total_amount)  # both receipt sequences exist from here on
+    code = next_consumer()
+    bills = [
+        make_bill(employee, pt_demand(code, details=(line("PT_TAX", "300"),))),
+        make_bill(employee, wc_demand(code)),
+    ]
+    payment = PaymentInput(
+        tenant_code=CITY,
+        payment_mode="CASH",
+        total_due=money_sum(bill.total_amount for bill in bills),
+        total_amount_paid=money_sum(bill.total_amount for bill in bills),
+        paid_by="Owner",
+        details=tuple(
+            PaymentDetailInput(
+                bill_id=bill.pk,
+                business_service=bill.business_service,
+                total_due=bill.total_amount,
+                total_amount_paid=bill.total_amount,
+            )
+            for bill in bills
+        ),
+    )
+
+    with django_assert_max_num_queries(31), CaptureQueriesContext(connection) as queries:
+        payment_create(caller=cashier, payment=payment, at=PAY_AT)
+
+    kinds = [kind(query["sql"]) for query in queries.captured_queries]
+    assert kinds[:3] == [
+        ("SELECT", "bills_bill"),
+        ("SELECT", "masters_businessservice"),
+        ("SELECT", "masters_taxheadmaster"),
+    ]
+    assert kinds.count(("SELECT", "masters_idformat")) == 2
+    assert kinds.count(("UPDATE", "masters_idsequence")) == 2
