@@ -19,15 +19,24 @@ class PaymentNotFound(NotFound):
     code = "PAYMENT_NOT_FOUND"
 
 
+def payment_account_lines_queryset() -> QuerySet[PaymentAccountLine]:
+    """A payment detail's account lines as :func:`payments_with_details` loads them."""
+    return PaymentAccountLine.objects.order_by("pk")
+
+
+def payment_details_queryset() -> QuerySet[PaymentDetail]:
+    """A payment's details as :func:`payments_with_details` loads them (bill, account lines)."""
+    return (
+        PaymentDetail.objects.select_related("bill")
+        .order_by("receipt_number")
+        .prefetch_related(Prefetch("account_lines", queryset=payment_account_lines_queryset()))
+    )
+
+
 def payments_with_details() -> QuerySet[Payment]:
     """Payments with tenant, payer, details (with their bill) and account lines loaded: what a receipt shows."""
     return Payment.objects.select_related("tenant", "payer").prefetch_related(
-        Prefetch(
-            "details",
-            queryset=PaymentDetail.objects.select_related("bill")
-            .order_by("receipt_number")
-            .prefetch_related(Prefetch("account_lines", queryset=PaymentAccountLine.objects.order_by("pk"))),
-        )
+        Prefetch("details", queryset=payment_details_queryset())
     )
 
 

@@ -49,6 +49,24 @@ def consumer_accounts_lock(keys: Iterable[AccountKey], *, at: dt.datetime) -> di
     return {(a.tenant.code, a.business_service, a.consumer_code): a for a in locked}
 
 
+def consumer_accounts_lock_by_id(ids: Iterable[int]) -> dict[AccountKey, ConsumerAccount]:
+    """Lock existing accounts by id (a bill's ``account_id``) in the order of ``consumer_accounts_lock``: one
+    ``SELECT ... FOR UPDATE``, no tenant look-up and no insert (a row another row points to exists).
+
+    Must run inside the caller's transaction. Answers the accounts by key, as ``consumer_accounts_lock`` does."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    with transaction.atomic(savepoint=False):
+        locked = list(
+            ConsumerAccount.objects.select_for_update(of=("self",))
+            .select_related("tenant")
+            .filter(pk__in=wanted)
+            .order_by("tenant__code", "business_service", "consumer_code")
+        )
+    return {(a.tenant.code, a.business_service, a.consumer_code): a for a in locked}
+
+
 def consumer_accounts_bump(accounts: Iterable[ConsumerAccount], *, at: dt.datetime) -> None:
     """Add one to each locked account's revision (the in-memory objects get the new value too)."""
     unique = {account.pk: account for account in accounts}

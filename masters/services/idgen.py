@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from billing_project import clock
@@ -114,14 +114,34 @@ def _draw(names: tuple[str, ...], count: int) -> dict[str, int]:
     """
     firsts: dict[str, int] = {}
     for name in sorted(names):
-        rows = IdSequence.objects.filter(name=name)
-        if not rows.update(last_value=F("last_value") + count):
+        last_value = _advance(name, count)
+        if last_value is None:
             IdSequence.objects.bulk_create([IdSequence(name=name, last_value=0)], ignore_conflicts=True)
-            if not rows.update(last_value=F("last_value") + count):
+            last_value = _advance(name, count)
+            if last_value is None:
                 raise IdGenerationError(f"sequence {name} could not be created")
-        last_value = rows.values_list("last_value", flat=True).get()
         firsts[name] = last_value - count + 1
     return firsts
+
+
+def _advance(name: str, count: int) -> int | None:
+    """Add ``count`` to the sequence (taking its row lock); its new last value, or None when there is no row.
+
+    One ``UPDATE ... RETURNING`` (PostgreSQL, SQLite 3.35+); the UPDATE and a read of the row otherwise."""
+    rows = IdSequence.objects.filter(name=name)
+    if not connection.features.can_return_columns_from_insert:  # pragma: no cover - SQLite before 3.35
+        if not rows.update(last_value=F("last_value") + count):
+            return None
+        return int(rows.values_list("last_value", flat=True).get())
+    quote = connection.ops.quote_name
+    table, column = quote(IdSequence._meta.db_table), quote("last_value")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {column} = {column} + %s WHERE {quote('name')} = %s RETURNING {column}",  # noqa: S608 - names are constants
+            [count, name],
+        )
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
 __all__ = ["IDGEN_ERROR_MESSAGE", "IdGenerationError", "id_format_resolve", "id_generate"]

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
-from billing_project.db import is_unique_violation
+from billing_project.db import is_unique_violation, update_rows
 from billing_project.errors import DomainError
 from billing_project.money import ZERO, money_sum, to_money
 from bills.models import Bill, BillAccountDetail, BillDetail, BillStatus
@@ -43,6 +43,7 @@ from payments.services.errors import PAYMENT_DUPLICATE_TRANSACTION_NUMBER, bill_
 from payments.services.inputs import PaymentInput
 from payments.services.locking import Locked, lock_for_bills
 from payments.services.receipts import receipt_numbers_draw
+from payments.services.stored import payment_as_stored
 from payments.services.validation import PaymentPlan, ServiceRules, bill_state_error, payment_validate
 from payments.services.writeback import DetailRecord, writeback_apply
 
@@ -56,13 +57,29 @@ ONE_PAYMENT_PER_BILL = "payments_paymentdetail_one_per_bill"
 
 
 def payment_create(*, caller: Caller, payment: PaymentInput, at: dt.datetime) -> Payment:
-    """Validate, apportion and record a payment, and write it back to the demands. All or nothing."""
+    """Validate, apportion and record a payment, and write it back to the demands. All or nothing.
+
+    Answers the payment as ``payments_with_details`` reads it, built from the rows written when that is exact
+    (``payment_as_stored``), read back after the commit otherwise."""
     plan = payment_validate(caller=caller, payment=payment, at=at)
     try:
         with transaction.atomic(durable=True):
-            stored = payment_record(caller=caller, plan=plan, at=at)
+            stored, records, locked = _payment_record(caller=caller, plan=plan, at=at)
     except IntegrityError as exc:
         raise payment_integrity_error(exc, plan) from exc
+    if len(records) == 1:
+        [record] = records
+        bill = locked.bills[record.detail.bill_id]
+        built = payment_as_stored(
+            payment=stored,
+            detail=record.detail,
+            account_lines=record.account_lines,
+            bill=bill,
+            tenant=bill.tenant,
+            payer=plan.payer,
+        )
+        if built is not None:
+            return built
     return payments_with_details().get(pk=stored.pk)
 
 
@@ -71,9 +88,16 @@ def payment_record(*, caller: Caller, plan: PaymentPlan, at: dt.datetime) -> Pay
     their own row in the same transaction). Locks, re-checks the bills under the lock, apportions, draws the
     receipt numbers, stores and writes back. The caller maps an ``IntegrityError`` with
     ``payment_integrity_error``."""
+    return _payment_record(caller=caller, plan=plan, at=at)[0]
+
+
+def _payment_record(
+    *, caller: Caller, plan: PaymentPlan, at: dt.datetime
+) -> tuple[Payment, list[DetailRecord], Locked]:
+    """``payment_record``, answering also the details and account lines written and the locked rows."""
     payment = plan.payment
     with transaction.atomic(savepoint=False):
-        locked = lock_for_bills(bills=[plan.bills[bill_id] for bill_id in plan.bill_ids], at=at)
+        locked = lock_for_bills(bills=[plan.bills[bill_id] for bill_id in plan.bill_ids])
         for bill_id in plan.bill_ids:
             bill = locked.bills[bill_id]
             error = bill_state_error(bill, locked.account_of(bill), at)
@@ -94,7 +118,7 @@ def payment_record(*, caller: Caller, plan: PaymentPlan, at: dt.datetime) -> Pay
         )
         stored, records = _record(plan, locked, results, receipts, actor=caller.username, at=at)
         writeback_apply(payment=stored, locked=locked, actor=caller.username, at=at, records=records)
-    return stored
+    return stored, records, locked
 
 
 def payment_integrity_error(exc: IntegrityError, plan: PaymentPlan) -> Exception:
@@ -248,10 +272,12 @@ def _record(
         bills.append(bill)
     PaymentDetail.objects.bulk_create(details)
     PaymentAccountLine.objects.bulk_create(account_lines)
-    BillDetail.objects.bulk_update(bill_details, ["amount_paid"])
-    BillAccountDetail.objects.bulk_update(bad_rows, ["adjusted_amount"])
-    for status in sorted({bill.status for bill in bills}):
-        Bill.objects.filter(pk__in=[bill.pk for bill in bills if bill.status == status]).update(
-            status=status, modified_by=actor, modified_at=at
-        )
+    update_rows(BillDetail, [(row.pk, row.amount_paid) for row in bill_details], fields=("amount_paid",))
+    update_rows(BillAccountDetail, [(row.pk, row.adjusted_amount) for row in bad_rows], fields=("adjusted_amount",))
+    update_rows(
+        Bill,
+        [(bill.pk, bill.status) for bill in bills],
+        fields=("status",),
+        same={"modified_by": actor, "modified_at": at},
+    )
     return payment, records

@@ -7,7 +7,6 @@ before the function returns.
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from django.db import transaction
 
 from bills.models import Bill, BillDetail
 from demands.models import ConsumerAccount, Demand, DemandDetail
-from demands.services.accounts import AccountKey, consumer_accounts_lock
+from demands.services.accounts import AccountKey, consumer_accounts_lock_by_id
 from payments.selectors import bill_details_prefetch
 
 
@@ -37,15 +36,17 @@ def account_key(bill: Bill) -> AccountKey:
     return (bill.tenant.code, bill.business_service, bill.consumer_code)
 
 
-def lock_for_bills(*, bills: Sequence[Bill], at: dt.datetime) -> Locked:
+def lock_for_bills(*, bills: Sequence[Bill]) -> Locked:
     """Lock the bills' consumer accounts, the demands they bill (with their lines), then the bills themselves.
 
-    ``bills`` need their ``tenant`` loaded (an unlocked read). Must run inside the caller's transaction. The
-    bills are re-read under the lock, with their details and account lines.
+    Of ``bills`` (an unlocked read) only the ids and account ids are used. Must run inside the caller's
+    transaction. One ``SELECT ... FOR UPDATE`` per table; the bills are re-read under the lock, with their details
+    and account lines.
     """
     bill_ids = sorted(bill.pk for bill in bills)
     with transaction.atomic(savepoint=False):
-        accounts = consumer_accounts_lock((account_key(bill) for bill in bills), at=at)
+        # A bill's account exists (the bill points to it): lock it by id, in consumer_accounts_lock's order.
+        accounts = consumer_accounts_lock_by_id(bill.account_id for bill in bills)
         demands = list(
             Demand.objects.select_for_update(of=("self",))
             .select_related("tenant")

@@ -85,7 +85,7 @@ def _reverse(
     _check_reversible(payment, status)
     bills = bills_of_payment(payment)
     with transaction.atomic(durable=True):
-        locked = lock_for_bills(bills=bills, at=at)
+        locked = lock_for_bills(bills=bills)
         payment = Payment.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=payment.pk)
         _check_reversible(payment, status)
         writeback_reverse(payment=payment, locked=locked, actor=caller.username, at=at)

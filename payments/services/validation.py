@@ -211,13 +211,18 @@ def _check_instrument(payment: PaymentInput, errors: _Errors) -> None:
 
 
 def _service_rules(tenant_code: str, codes: set[str]) -> dict[str, ServiceRules]:
+    """The rules of the business services ``codes``: two queries (the services, then the advance heads of all of
+    them), whatever the number of services."""
+    services = list(business_services_for(tenant_code, codes=codes))
+    heads_of: dict[str, list[str]] = {service.code: [] for service in services}
+    if services:
+        for service_code, code in tax_heads_for(
+            tenant_code, services=list(heads_of), category=TaxHeadCategory.ADVANCE_COLLECTION
+        ).values_list("service", "code"):
+            heads_of[service_code].append(code)
     rules: dict[str, ServiceRules] = {}
-    for service in business_services_for(tenant_code, codes=codes):
-        advance_heads = sorted(
-            tax_heads_for(tenant_code, service=service.code, category=TaxHeadCategory.ADVANCE_COLLECTION).values_list(
-                "code", flat=True
-            )
-        )
+    for service in services:
+        advance_heads = sorted(heads_of[service.code])
         rules[service.code] = ServiceRules(
             code=service.code,
             collection_modes_not_allowed=frozenset(str(m) for m in service.collection_modes_not_allowed or ()),

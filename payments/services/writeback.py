@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Prefetch
 
+from billing_project.db import update_rows
 from billing_project.errors import DomainError
 from bills.models import Bill
 from demands.models import Demand, DemandDetail, HistoryAction
@@ -248,27 +249,30 @@ class _LineWriter:
         action: str,
         completed: Callable[[Iterable[DemandLineState]], bool],
     ) -> None:
-        """Save the lines, recompute the demands' completion, bump the accounts once, append history."""
-        # Only the amounts differ per row; the stamp is the same for all (a CASE per stamp column costs more
-        # than the UPDATE it saves).
-        changed = list(self.changed.values())
-        DemandDetail.objects.bulk_update(changed, ["collection_amount", "tax_amount"])
-        DemandDetail.objects.filter(pk__in=[line.pk for line in changed]).update(
-            modified_by=self.actor, modified_at=self.at
+        """Save the lines, recompute the demands' completion, bump the accounts once, append history.
+
+        One set-based UPDATE per table (``update_rows``): the amounts and the completion flag differ per row, the
+        stamp is the same for all."""
+        stamp = {"modified_by": self.actor, "modified_at": self.at}
+        update_rows(
+            DemandDetail,
+            [(line.pk, line.collection_amount, line.tax_amount) for line in self.changed.values()],
+            fields=("collection_amount", "tax_amount"),
+            same=stamp,
         )
         DemandDetail.objects.bulk_create(self.created)
         demands: list[Demand] = []
-        by_flag: dict[bool, list[uuid.UUID]] = {}
         for demand_id in demand_ids:
             demand = self.locked.demands[demand_id]
             demand.is_payment_completed = completed(_state(line) for line in self.locked.lines[demand_id])
             demand.modified_by, demand.modified_at = self.actor, self.at
             demands.append(demand)
-            by_flag.setdefault(demand.is_payment_completed, []).append(demand.pk)
-        for flag, ids in sorted(by_flag.items()):
-            Demand.objects.filter(pk__in=ids).update(
-                is_payment_completed=flag, modified_by=self.actor, modified_at=self.at
-            )
+        update_rows(
+            Demand,
+            [(demand.pk, demand.is_payment_completed) for demand in demands],
+            fields=("is_payment_completed",),
+            same=stamp,
+        )
         consumer_accounts_bump(self.locked.accounts.values(), at=self.at)
         history_append(
             demands,
@@ -290,6 +294,6 @@ def payment_writeback_apply(*, payment_id: uuid.UUID | str, at: dt.datetime) -> 
     payment = payment_get(payment_id)
     bills = bills_of_payment(payment)
     with transaction.atomic(durable=True):
-        locked = lock_for_bills(bills=bills, at=at)
+        locked = lock_for_bills(bills=bills)
         payment = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
         return writeback_apply(payment=payment, locked=locked, actor=payment.created_by, at=at)
