@@ -14,6 +14,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 ROOT = Path(__file__).resolve().parents[3]
+# Upper bounds on waiting for a separate process (generous: a loaded CI machine may start it slowly); never sleeps.
+PROCESS_TIMEOUT = 60
 
 
 def test_the_command_serves_until_ctrl_c() -> None:
@@ -32,13 +34,21 @@ def test_the_command_serves_until_ctrl_c() -> None:
         assert first.startswith("sandbox gateway listening on http://127.0.0.1:"), first + process.stderr.read()
         url = first.split(" on ", 1)[1].split(" ", 1)[0]
         authorized = httpx.get(
-            f"{url}/v1/transactions", params={"merchant_reference": "R"}, headers={"Authorization": "Bearer mk"}
+            f"{url}/v1/transactions",
+            params={"merchant_reference": "R"},
+            headers={"Authorization": "Bearer mk"},
+            timeout=PROCESS_TIMEOUT,
         )
         assert (authorized.status_code, authorized.json()) == (200, {"items": []})
-        assert httpx.get(f"{url}/v1/transactions/txn_00", headers={"Authorization": "Bearer other"}).status_code == 401
+        assert (
+            httpx.get(
+                f"{url}/v1/transactions/txn_00", headers={"Authorization": "Bearer other"}, timeout=PROCESS_TIMEOUT
+            ).status_code
+            == 401
+        )
 
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=20)
+        out, err = process.communicate(timeout=PROCESS_TIMEOUT)
     finally:
         if process.poll() is None:
             process.kill()
