@@ -27,6 +27,7 @@ from amendments.services.create import workflow_enabled
 from amendments.services.transitions import WorkflowDisabled
 from billing_project import clock
 from billing_project.digit.criteria import query_long, query_set, query_value
+from billing_project.digit.envelope import ci_get
 from billing_project.digit.schema import DIGIT_ERROR_RESPONSES
 from billing_project.digit.views import DigitAPIView
 from billing_project.errors import DomainError
@@ -83,7 +84,7 @@ class AmendmentUpdateView(DigitAPIView):
         stored = amendment_by_number(caller=caller, tenant_code=data["tenantId"], amendment_id=data["amendmentId"])
         workflow = data.get("workflow")
         workflow = workflow if isinstance(workflow, dict) else {}
-        values = {name: _ci(workflow, name) for name in (*WF_FIELDS, "comment")}
+        values = {name: ci_get(workflow, name) for name in (*WF_FIELDS, "comment")}
         if any(not isinstance(values[name], str) or not values[name].strip() for name in WF_FIELDS):
             raise DomainError(
                 "EG_BS_AMENDMENT_UPDATE_WF_ERROR",
@@ -100,13 +101,6 @@ class AmendmentUpdateView(DigitAPIView):
             at=clock.now(),
         )
         return self.envelope(request, {"Amendments": [amendment_json(amendment)]})
-
-
-def _ci(data: dict[str, Any], key: str) -> Any:
-    for candidate, value in data.items():
-        if isinstance(candidate, str) and candidate.lower() == key.lower():
-            return value
-    return None
 
 
 class AmendmentSearchView(DigitAPIView):
