@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from django.db import IntegrityError, connection
@@ -38,7 +38,8 @@ def update_rows(
     fields: Sequence[str],
     same: Mapping[str, Any] | None = None,
 ) -> int:
-    """Write a different value per row into ``fields`` (and the values ``same`` into every row): one statement.
+    """Write a different value per row into ``fields`` (and the values ``same`` into every row): one statement
+    (or one per run of rows where the database limits the number of query parameters, as SQLite does).
 
     ``rows`` are ``(pk, value of fields[0], value of fields[1], …)``. The statement is
     ``UPDATE t SET f = v.column2, … FROM (VALUES (pk, …), …) AS v WHERE t.pk = v.column1`` — one set-based
@@ -60,12 +61,10 @@ def update_rows(
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
     cast = connection.vendor == "postgresql"
-    placeholders = ", ".join(f"CAST(%s AS {field.db_type(connection)})" if cast else "%s" for field in row_fields)
-    params: list[Any] = []
+    placeholders = ", ".join(f"CAST(%s AS {_cast_type(field)})" if cast else "%s" for field in row_fields)
     for row in rows:
         if len(row) != len(row_fields):
             raise ValueError(f"update_rows: each row has the pk and {len(fields)} value(s): {row!r}")
-        params.extend(field.get_db_prep_save(value, connection) for field, value in zip(row_fields, row, strict=True))
     assignments = [
         f"{quote(field.column)} = v.column{position}" for position, field in enumerate(row_fields[1:], start=2)
     ]
@@ -74,14 +73,37 @@ def update_rows(
         field = _concrete(model, name)
         assignments.append(f"{quote(field.column)} = %s")
         constant_params.append(field.get_db_prep_save(value, connection))
-    values = ", ".join(f"({placeholders})" for _ in rows)
-    sql = (
-        f"UPDATE {table} SET {', '.join(assignments)} FROM (VALUES {values}) AS v "  # noqa: S608 - names from the model
-        f"WHERE {table}.{quote(pk_field.column)} = v.column1"
-    )
+    updated = 0
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*constant_params, *params])
-        return int(cursor.rowcount)
+        for batch in _batches(rows, per_row=len(row_fields), fixed=len(constant_params)):
+            params: list[Any] = []
+            for row in batch:
+                params.extend(
+                    field.get_db_prep_save(value, connection) for field, value in zip(row_fields, row, strict=True)
+                )
+            values = ", ".join(f"({placeholders})" for _ in batch)
+            sql = (
+                f"UPDATE {table} SET {', '.join(assignments)} FROM (VALUES {values}) AS v "  # noqa: S608 - model names
+                f"WHERE {table}.{quote(pk_field.column)} = v.column1"
+            )
+            cursor.execute(sql, [*constant_params, *params])
+            updated += int(cursor.rowcount)
+    return updated
+
+
+def _cast_type(field: Field[Any, Any]) -> str:
+    """The type a VALUES cell is cast to on PostgreSQL: the column's, except that text is cast to ``text`` — a cast
+    to ``varchar(n)`` would cut an over-long value silently, where the assignment to the column refuses it."""
+    db_type = str(field.db_type(connection))
+    return "text" if db_type.startswith(("varchar", "char")) else db_type
+
+
+def _batches(rows: Sequence[tuple[Any, ...]], *, per_row: int, fixed: int) -> Iterator[Sequence[tuple[Any, ...]]]:
+    """``rows`` in runs that stay within the database's limit of query parameters (one run when it has none)."""
+    limit = connection.features.max_query_params
+    size = len(rows) if not limit else max(1, (int(limit) - fixed) // per_row)
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
 
 
 def _concrete(model: type[Model], name: str) -> Field[Any, Any]:

@@ -86,3 +86,34 @@ def test_a_row_of_the_wrong_width_or_a_field_that_is_no_column_is_refused_before
     with pytest.raises(ValueError, match="Demand.details is not a column"):
         update_rows(Demand, [(lines["PT_TAX"].demand_id, None)], fields=("details",))
     assert stored() == before
+
+
+def test_rows_beyond_the_parameter_limit_are_written_in_runs(lines, monkeypatch):
+    monkeypatch.setattr(connection.features, "max_query_params", 8)  # 2 shared + 2 rows of (pk, value, value)
+    rows = [
+        (lines["PT_TAX"].pk, D("1.00"), D("500.00")),
+        (lines["PT_FIRE_CESS"].pk, D("2.00"), D("20.00")),
+        (lines["PT_TIME_REBATE"].pk, D("-3.00"), D("-10.00")),
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        updated = update_rows(
+            DemandDetail,
+            rows,
+            fields=("collection_amount", "tax_amount"),
+            same={"modified_by": "cashier", "modified_at": LATER},
+        )
+    assert (updated, len(queries)) == (3, 2)
+    assert stored() == {
+        "PT_TAX": (D("500.00"), D("1.00"), "cashier", LATER),
+        "PT_FIRE_CESS": (D("20.00"), D("2.00"), "cashier", LATER),
+        "PT_TIME_REBATE": (D("-10.00"), D("-3.00"), "cashier", LATER),
+    }
+
+
+@pytest.mark.postgres
+def test_an_over_long_text_value_is_refused_not_cut(lines):
+    from django.db import DataError, transaction
+
+    with pytest.raises(DataError), transaction.atomic():
+        update_rows(DemandDetail, [(lines["PT_TAX"].pk, "X" * 300)], fields=("tax_head_code",))
+    assert DemandDetail.objects.get(pk=lines["PT_TAX"].pk).tax_head_code == "PT_TAX"
