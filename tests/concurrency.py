@@ -1,12 +1,16 @@
-"""Running callables in threads released at once, for the PostgreSQL concurrency tests."""
+"""Helpers of the PostgreSQL concurrency tests: threads released at once, rows held locked by another
+transaction, and waiting (by polling PostgreSQL, never by sleeping) until a session blocks on a lock."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models import QuerySet
 
 from billing_project.errors import DomainError
 
@@ -40,3 +44,62 @@ def run_together(work: list[Callable[[], Any]], *, success: Any = None) -> list[
         thread.join(timeout=120)
     assert not any(thread.is_alive() for thread in threads)
     return outcomes
+
+
+@contextmanager
+def rows_locked_elsewhere(rows: QuerySet[Any], *, lock_timeout: str = "300ms") -> Iterator[None]:
+    """Hold ``rows`` ``FOR UPDATE`` in another thread's transaction while the block runs, with this session's
+    ``lock_timeout`` set, so that a write needing one of those locks fails instead of waiting. Afterwards the
+    holder commits and the timeout is reset."""
+    locked, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                list(rows.select_for_update())
+                locked.set()
+                release.wait(timeout=60)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(timeout=30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = %s", [lock_timeout])
+        yield
+    finally:
+        release.set()
+        holder.join(timeout=60)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+
+
+def backend_pid() -> int:
+    """This thread's PostgreSQL session id."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return int(cursor.fetchone()[0])
+
+
+def wait_until_blocked(waiter_pid: int, *, by: int, still_running: Callable[[], bool], what: str) -> None:
+    """Poll PostgreSQL (each poll is a query, no sleep) until session ``waiter_pid`` waits on a lock of ``by``;
+    fail when the waiter finishes first or after 30 s."""
+    deadline = time.monotonic() + 30
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_blocking_pids(%s)", [waiter_pid])
+            if by in cursor.fetchone()[0]:
+                return
+        assert still_running(), f"{what}: finished without waiting"
+        assert time.monotonic() < deadline, f"{what}: never waited on the lock"
+
+
+def locked_relations(pid: int) -> set[str]:
+    """The tables (and indexes) session ``pid`` holds or awaits a lock on."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT relation::regclass::text FROM pg_locks WHERE pid = %s AND relation IS NOT NULL", [pid]
+        )
+        return {row[0] for row in cursor.fetchall()}

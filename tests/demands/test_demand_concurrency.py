@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +11,7 @@ from django.db import connection, transaction
 
 from demands.models import ConsumerAccount, Demand, DemandDetail, DemandHistory
 from demands.services import demand_create, demand_update
+from tests.concurrency import backend_pid, locked_relations, wait_until_blocked
 from tests.concurrency import run_together as shared_run_together
 from tests.demands.conftest import AT, LATER, PTAN2018_FROM, PTAN2018_TO, PTAN2019_FROM, PTAN2019_TO, line, pt_demand
 
@@ -92,30 +92,14 @@ def test_create_takes_the_account_lock_before_touching_any_demand(employee):
     with transaction.atomic():
         locked = list(ConsumerAccount.objects.select_for_update().filter(pk=account.pk))
         assert [a.pk for a in locked] == [account.pk]
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            own_pid = cursor.fetchone()[0]
+        own_pid = backend_pid()
         thread.start()
         assert ready.wait(timeout=30)
         worker_pid = outcome["pid"]
-
-        # Poll until the worker waits on our lock (no sleeping: each poll is a query).
-        deadline = time.monotonic() + 30
-        while True:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_blocking_pids(%s)", [worker_pid])
-                blockers = cursor.fetchone()[0]
-            if own_pid in blockers:
-                break
-            assert "result" not in outcome, f"the worker finished without waiting: {outcome}"
-            assert time.monotonic() < deadline, "the worker never waited for the consumer account lock"
-
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT DISTINCT relation::regclass::text FROM pg_locks WHERE pid = %s AND relation IS NOT NULL",
-                [worker_pid],
-            )
-            touched = {row[0] for row in cursor.fetchall()}
+        wait_until_blocked(
+            worker_pid, by=own_pid, still_running=lambda: "result" not in outcome, what="the worker (consumer account)"
+        )
+        touched = locked_relations(worker_pid)
         # While it waits, the worker has neither read nor written any demand table.
         assert touched & DEMAND_TABLES == set()
         assert "demands_consumeraccount" in touched

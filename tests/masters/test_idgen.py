@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +13,7 @@ from django.db import connection, transaction
 from billing_project import clock
 from masters.models import IdFormat, IdSequence
 from masters.services.idgen import IDGEN_ERROR_MESSAGE, IdGenerationError, id_format_resolve, id_generate
+from tests.concurrency import backend_pid, wait_until_blocked
 
 BILLNO = "BILLNO-{module}-[SEQ_egbs_billnumber{tenantid}]"
 AMENDMENT = "NOTETYPE-CONSUMERCODE-[SEQ_BS_MUTATION_[tenant_id]]"
@@ -230,18 +230,6 @@ def test_eight_threads_draw_400_distinct_gap_free_numbers():
     assert sequences() == {"seq_egbs_billnumber": threads * per_thread}
 
 
-def _backend_pid() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        return int(cursor.fetchone()[0])
-
-
-def _blocking_pids(pid: int) -> list[int]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_blocking_pids(%s)", [pid])
-        return list(cursor.fetchone()[0])
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("row_exists", [False, True], ids=["new-sequence", "existing-sequence"])
@@ -257,14 +245,14 @@ def test_a_second_draw_waits_until_the_holder_commits(row_exists):
 
     def holder() -> None:
         with transaction.atomic(durable=True):
-            pids["holder"] = _backend_pid()
+            pids["holder"] = backend_pid()
             results["holder"] = bill_numbers()
             holder_drew.set()
             assert release.wait(timeout=30)
             events.append("holder commits")
 
     def waiter() -> None:
-        pids["waiter"] = _backend_pid()
+        pids["waiter"] = backend_pid()
         waiter_ready.set()
         results["waiter"] = bill_numbers()
         events.append("waiter returned")
@@ -275,10 +263,7 @@ def test_a_second_draw_waits_until_the_holder_commits(row_exists):
     assert waiter_ready.wait(timeout=30)
 
     # Wait (by polling PostgreSQL, not by sleeping) until the waiter is blocked on the holder's lock.
-    deadline = time.monotonic() + 30
-    while pids["holder"] not in _blocking_pids(pids["waiter"]):
-        assert waiter_thread.is_alive(), f"the second draw did not wait: {results}, {errors}"
-        assert time.monotonic() < deadline, "the second draw never blocked on the holder"
+    wait_until_blocked(pids["waiter"], by=pids["holder"], still_running=waiter_thread.is_alive, what="the second draw")
     assert "waiter" not in results
     assert events == []
 
@@ -302,14 +287,14 @@ def test_a_waiter_takes_the_number_a_rolled_back_holder_gave_back():
 
     def holder() -> None:
         with transaction.atomic(durable=True):
-            pids["holder"] = _backend_pid()
+            pids["holder"] = backend_pid()
             results["holder"] = bill_numbers()
             holder_drew.set()
             assert release.wait(timeout=30)
             transaction.set_rollback(True)
 
     def waiter() -> None:
-        pids["waiter"] = _backend_pid()
+        pids["waiter"] = backend_pid()
         waiter_ready.set()
         results["waiter"] = bill_numbers()
 
@@ -317,10 +302,7 @@ def test_a_waiter_takes_the_number_a_rolled_back_holder_gave_back():
     assert holder_drew.wait(timeout=30)
     waiter_thread = _in_thread(waiter, errors)
     assert waiter_ready.wait(timeout=30)
-    deadline = time.monotonic() + 30
-    while pids["holder"] not in _blocking_pids(pids["waiter"]):
-        assert waiter_thread.is_alive()
-        assert time.monotonic() < deadline
+    wait_until_blocked(pids["waiter"], by=pids["holder"], still_running=waiter_thread.is_alive, what="the waiter")
     release.set()
     holder_thread.join(timeout=30)
     waiter_thread.join(timeout=30)

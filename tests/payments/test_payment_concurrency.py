@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError
 
 from bills.models import Bill, BillStatus
 from demands.models import ConsumerAccount, Demand, DemandHistory
 from payments.models import Payment, PaymentApplication, PaymentDetail, PaymentWriteBack
 from payments.services import payment_cancel, payment_create
+from tests.concurrency import rows_locked_elsewhere
 from tests.concurrency import run_together as shared_run_together
 from tests.payments.conftest import CANCEL_AT, PAY_AT, line, lines_of, make_bill, pay_input, pt_demand
 
@@ -84,31 +84,10 @@ def test_a_payment_takes_each_lock_before_it_writes(employee, cashier, held):
         "demand": Demand.objects.filter(account_id=bill.account_id),
         "bill": Bill.objects.filter(pk=bill.pk),
     }[held]
-    locked, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        try:
-            with transaction.atomic():
-                list(rows.select_for_update())
-                locked.set()
-                release.wait(timeout=60)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert locked.wait(timeout=30)
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '300ms'")
+    with rows_locked_elsewhere(rows):
         with pytest.raises(OperationalError, match="lock timeout"):
             payment_create(caller=cashier, payment=pay_input(bill, "500"), at=PAY_AT)
         assert Payment.objects.count() == 0
         assert lines_of("PT-107-001") == [("PT_TAX", D("500.00"), D("0.00"))]
         assert Bill.objects.get(pk=bill.pk).status == BillStatus.ACTIVE
-    finally:
-        release.set()
-        holder.join(timeout=60)
-        with connection.cursor() as cursor:
-            cursor.execute("RESET lock_timeout")
     assert payment_create(caller=cashier, payment=pay_input(bill, "500"), at=PAY_AT).total_amount_paid == D("500.00")

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError
 
 from bills.models import Bill, BillStatus
 from masters.access import Caller
@@ -17,7 +16,7 @@ from payments.gateway.models import AttentionReason, GatewayTransaction, Transac
 from payments.gateway.services import gateway_verdict_apply
 from payments.gateway.services.errors import GatewayTransactionNotFound
 from payments.models import InstrumentStatus, Payment, PaymentDetail, PaymentMode, PaymentStatus
-from tests.concurrency import run_together
+from tests.concurrency import rows_locked_elsewhere, run_together
 from tests.payments.conftest import PAY_AT, lines_of, pay, state
 from tests.payments.gateway.conftest import make_txn
 
@@ -225,31 +224,10 @@ def test_verdict_apply_takes_its_locks_before_it_writes(bill: Bill, held: str) -
         "transaction": GatewayTransaction.objects.filter(pk=txn.pk),
         "bill": Bill.objects.filter(pk=bill.pk),
     }[held]
-    locked, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        try:
-            with transaction.atomic():
-                list(rows.select_for_update())
-                locked.set()
-                release.wait(timeout=60)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert locked.wait(timeout=30)
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '300ms'")
+    with rows_locked_elsewhere(rows):
         with pytest.raises(OperationalError, match="lock timeout"):
             apply(txn, success(txn))
         assert GatewayTransaction.objects.get(pk=txn.pk).status == TransactionStatus.PENDING
         assert Payment.objects.count() == 0
-    finally:
-        release.set()
-        holder.join(timeout=60)
-        with connection.cursor() as cursor:
-            cursor.execute("RESET lock_timeout")
     assert apply(txn, success(txn)).result == "applied"
     assert Payment.objects.count() == 1

@@ -3,19 +3,18 @@ transaction leaves nothing behind (DESIGN §3 rules 6, 7 and 10)."""
 
 from __future__ import annotations
 
-import threading
 import uuid
 from decimal import Decimal
 
 import pytest
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError
 
 from bills.models import Bill, BillStatus
 from payments.gateway.models import GatewayTransaction, TransactionStatus
 from payments.imports.models import ImportKind, ImportRow, ImportStatus, RowOutcome
 from payments.imports.services import import_run_execute
 from payments.models import Payment, PaymentApplication
-from tests.concurrency import run_together
+from tests.concurrency import rows_locked_elsewhere, run_together
 from tests.payments.conftest import PAY_AT, line, lines_of, make_bill, pt_demand, state
 from tests.payments.imports.conftest import SETTLEMENT_HEADER, counts, create_run, csv_bytes, offline_csv, outcomes
 from tests.payments.imports.test_settlement_import import make_txn
@@ -78,23 +77,7 @@ def test_a_line_failing_inside_its_transaction_leaves_no_payment_and_no_write_ba
     run = create_run(importer, offline_csv("PT-2,PT,500,CASH,R-2,2024-05-01", "PT-1,PT,1000,CASH,R-1,2024-05-01"))
     import_run_execute(run_id=run.pk, at=PAY_AT, max_rows=1)
     before = state()
-    locked, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        try:
-            with transaction.atomic():
-                list(Bill.objects.select_for_update().filter(pk=bill.pk))
-                locked.set()
-                release.wait(timeout=60)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert locked.wait(timeout=30)
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '300ms'")
+    with rows_locked_elsewhere(Bill.objects.filter(pk=bill.pk)):
         with pytest.raises(OperationalError, match="lock timeout"):
             import_run_execute(run_id=run.pk, at=PAY_AT)
         assert state() == before
@@ -102,11 +85,6 @@ def test_a_line_failing_inside_its_transaction_leaves_no_payment_and_no_write_ba
         assert Bill.objects.get(pk=bill.pk).status == BillStatus.ACTIVE
         assert outcomes(run) == [(2, "APPLIED", "", "")]
         assert counts(run) == (ImportStatus.RUNNING, 2, 1, 1, 0, 0)
-    finally:
-        release.set()
-        holder.join(timeout=60)
-        with connection.cursor() as cursor:
-            cursor.execute("RESET lock_timeout")
 
     done = import_run_execute(run_id=run.pk, at=PAY_AT)
 
