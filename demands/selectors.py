@@ -7,12 +7,12 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import DecimalField, Prefetch, Q, QuerySet, Sum, Value
+from django.db.models import DecimalField, Prefetch, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from billing_project.errors import DomainError, NotFound
 from demands.models import ConsumerAccount, Demand, DemandDetail, DemandDetailHistory, DemandHistory
-from masters.access import STAFF_ROLES, Caller, resolve_search_tenant
+from masters.access import STAFF_ROLES, Caller, own_payer_q, resolve_search_tenant
 from masters.selectors import payers_for
 
 
@@ -52,7 +52,7 @@ def visible_demands(caller: Caller) -> QuerySet[Demand]:
     if caller.is_superuser:
         return queryset
     staff_q = caller.tenant_q("tenant__code", roles=[*STAFF_ROLES, "SYSTEM"])
-    own_q = Q(payer__user_id=caller.user_id) if caller.user_id is not None else Q(pk__in=[])
+    own_q = own_payer_q(caller)
     return queryset.filter(staff_q | own_q)
 
 
