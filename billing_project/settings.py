@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "payments.gateway",
     "payments.methods",
     "payments.imports",
+    "payments.digit_events",
 ]
 
 MIDDLEWARE = [

