@@ -251,6 +251,9 @@ OUTBOX_CLAIM_BATCH = env.int("OUTBOX_CLAIM_BATCH", default=10)
 # One sweep (beat, every minute) delivers at most this many messages within about this many seconds.
 OUTBOX_SWEEP_MAX_MESSAGES = env.int("OUTBOX_SWEEP_MAX_MESSAGES", default=1000)
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=45.0)
+# Jobs (billing runs, payment imports) still waiting to start, or running without progress, this long are
+# submitted again by their beat sweep (their task was lost); the tasks resume from their committed cursor.
+JOB_RESUBMIT_AFTER_SECONDS = max(env.int("JOB_RESUBMIT_AFTER_SECONDS", default=300), 60)
 
 # --- Payment gateway (payments.gateway; docs/payment-gateway.md) ----------------------------
 # The adapter new online payments use, and the registry of adapters (name -> dotted path; adding a real gateway

@@ -3,7 +3,6 @@ app pointed at another broker for the duration of a block."""
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import threading
 from collections.abc import Iterator
@@ -55,8 +54,10 @@ def closed_port() -> int:
 
 
 def _reset_pools(app: Any) -> None:
-    with contextlib.suppress(Exception):  # a pool of a dead broker may fail to close; it is dropped anyway
-        app.pool.force_close_all()
+    """Forget every pooled broker connection (kombu keeps them per URL, process-wide)."""
+    from kombu import pools
+
+    pools.reset()
     app._pool = None
     if "amqp" in app.__dict__:
         app.amqp._producer_pool = None

@@ -45,7 +45,8 @@ def outbox_enqueue(
 
     ``dedupe_key`` is unique in the database (namespace it: ``<app>.<model>:<id>:<purpose>``): when a message with
     that key exists — committed, or written earlier in this transaction — nothing is written and the existing
-    message is returned. Without a key the message id is its key. ``not_before`` delays the first attempt.
+    message is returned (``is_new`` tells which). Without a key the message id is its key. ``not_before`` delays
+    the first attempt (such a message is not kicked: the sweep delivers it when it is due).
     """
     connection = transaction.get_connection(DEFAULT_DB_ALIAS)
     if not connection.in_atomic_block:
@@ -80,7 +81,8 @@ def outbox_enqueue(
     with transaction.atomic(savepoint=False):
         OutboxMessage.objects.bulk_create([message], ignore_conflicts=True)
         stored = OutboxMessage.objects.get(dedupe_key=message.dedupe_key)
-    if stored.pk == message_id and not_before is None:
+    stored.is_new = stored.pk == message_id
+    if stored.is_new and not_before is None:
         _kick_after_commit(connection, message_id)
     return stored
 

@@ -61,6 +61,9 @@ class OutboxMessage(models.Model):
     handled_by = models.CharField(max_length=150, blank=True, help_text="Who last retried or discarded it.")
     handled_at = models.DateTimeField(null=True, blank=True)
 
+    #: Set by ``outbox_enqueue``: True when this call wrote the message, False when its dedupe key existed.
+    is_new: bool = False
+
     class Meta:
         ordering = ["-created_at", "id"]
         verbose_name = "outbox message"

@@ -514,31 +514,10 @@ def test_staff_discard_and_what_it_refuses(probe: Probe) -> None:
 # --- the celery channel against a real broker ----------------------------------------------------------------------
 
 
-def _queued_tasks(url: str) -> list[dict[str, Any]]:
-    import json
-
-    import redis
-
-    client = redis.Redis.from_url(url)
-    return [json.loads(raw)["headers"] for raw in client.lrange("celery", 0, -1)]
-
-
-@pytest.fixture
-def broker_url() -> Iterator[str]:
-    import os
-
-    import redis
-
-    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    redis.Redis.from_url(url).delete("celery")
-    yield url
-    redis.Redis.from_url(url).delete("celery")
-
-
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_broker_down_at_enqueue_leaves_the_job_pending_and_the_sweep_submits_it_later(broker_url: str) -> None:
+def test_broker_down_at_enqueue_leaves_the_job_pending_and_the_sweep_submits_it_later(redis_broker: Any) -> None:
     from tests.outage import celery_broker, closed_port
 
     with celery_broker(f"redis://127.0.0.1:{closed_port()}/0"):
@@ -552,12 +531,12 @@ def test_broker_down_at_enqueue_leaves_the_job_pending_and_the_sweep_submits_it_
     waiting = _row(message)
     assert (waiting.status, waiting.attempts) == (OutboxStatus.PENDING, 1)
     assert waiting.last_error.startswith("transient: publish failed: OperationalError")
-    assert _queued_tasks(broker_url) == []
-    with celery_broker(broker_url), clock.frozen(waiting.next_attempt_at):
+    assert redis_broker() == []
+    with clock.frozen(waiting.next_attempt_at):  # the broker is back (the fixture's Redis)
         report = outbox_sweep()
     assert report["delivered"] == 1
     assert _row(message).status == OutboxStatus.DELIVERED
-    [queued] = _queued_tasks(broker_url)
+    [queued] = redis_broker()
     assert (queued["task"], queued["id"], queued["outbox_id"], queued["outbox_dedupe_key"]) == (
         "kernel.purge_idempotency_keys",
         str(message.pk),
@@ -567,9 +546,8 @@ def test_broker_down_at_enqueue_leaves_the_job_pending_and_the_sweep_submits_it_
 
 
 @pytest.mark.postgres
-@pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_a_silent_broker_costs_the_request_at_most_its_socket_timeout(broker_url: str) -> None:
+def test_a_silent_broker_costs_the_request_at_most_its_socket_timeout() -> None:
     from tests.outage import celery_broker, silent_server
 
     with silent_server() as port, celery_broker(f"redis://127.0.0.1:{port}/0"):
