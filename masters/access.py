@@ -103,6 +103,11 @@ def caller_for(user: Any) -> Caller:
     return caller
 
 
+def admin_tenant_scope(request: Any, field: str) -> Q:
+    """The kernel admin's tenant rule (``billing_project.admin.tenant_scope_q``): the tenants the user reaches."""
+    return caller_for(getattr(request, "user", None)).tenant_q(field)
+
+
 def scope_by_tenant(queryset: QuerySet[M], caller: Caller, field: str = "tenant__code") -> QuerySet[M]:
     """Only the rows of tenants the caller reaches."""
     return queryset.filter(caller.tenant_q(field))

@@ -1,9 +1,10 @@
 """REST face of bulk billing runs: ``/api/v1/billing-runs/`` (list, retrieve with errors, create).
 
 Reads are scoped by ``bills.selectors.billing_runs_visible`` (staff and system clients of the run's tenant);
-other runs are 404. ``create`` calls ``billing_run_start``, which records the run and queues the Celery task
-``bills.execute_billing_run`` once the run is committed; with no broker configured the task runs in-process,
-so the response already shows the finished run.
+other runs are 404. ``create`` calls ``billing_run_start``, which records the run and its Celery task
+``bills.execute_billing_run`` in one transaction (the kernel's outbox hands the task to the broker after the
+commit, or when the broker is back): the answer is 201 with status PENDING — accepted, will run. With no broker
+configured the task runs in-process, so the response already shows the finished run.
 """
 
 from __future__ import annotations
@@ -129,7 +130,12 @@ class BillingRunViewSet(
         return BillingRunDetailSerializer if self.action == "retrieve" else BillingRunSerializer
 
     @extend_schema(
-        summary="Start a bulk billing run (queued as a Celery task)",
+        summary="Start a bulk billing run: accepted as PENDING, then run by a worker",
+        description=(
+            "The run and its job are recorded together: the answer (201, status PENDING) means accepted, will run — "
+            "also while the job broker is unreachable (the job is handed over when it is back). Follow the run's "
+            "status: PENDING (waiting for a worker), RUNNING, COMPLETED or FAILED."
+        ),
         request=BillingRunCreateSerializer,
         responses={201: BillingRunSerializer, **rest_errors(400, 403)},
     )

@@ -73,6 +73,11 @@ class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     @extend_schema(
         summary="Upload a CSV file (offline collections or a settlement file): a run is created and queued",
+        description=(
+            "The run and its job are recorded together: the answer (201, status QUEUED) means accepted, will run — "
+            "also while the job broker is unreachable (the job is handed over when it is back). Follow the run's "
+            "status: QUEUED (waiting for a worker), RUNNING, DONE or FAILED."
+        ),
         request={"multipart/form-data": ImportRunCreateSerializer},
         responses={201: ImportRunSerializer, **rest_errors(400, 403)},
     )
