@@ -10,6 +10,11 @@ from django.db.models import F, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from billing_project.errors import DomainError
+from bills.errors import (
+    BILL_SEARCH_CONSUMERCODE_BUSINESSSERVICE,
+    BILL_SEARCH_TENANT_REQUIRED,
+    EGBS_MANDATORY_FIELDS_ERROR,
+)
 from bills.models import Bill, BillAccountDetail, BillDetail, BillingRun, BillStatus
 from masters.access import STAFF_ROLES, Caller, resolve_search_tenant
 from masters.models import Role
@@ -67,16 +72,16 @@ class BillSearchCriteria:
 def bill_search(*, caller: Caller, criteria: BillSearchCriteria) -> list[Bill]:
     """Reference §7.5: per consumer code, the latest matching bill (or the earliest non-cancelled one)."""
     if not criteria.tenant_id:
-        raise DomainError("NotNull.billSearchCriteria.tenantId", "tenantId is mandatory")
+        raise DomainError(BILL_SEARCH_TENANT_REQUIRED, "tenantId is mandatory")
     if not (criteria.bill_ids or criteria.consumer_codes or criteria.mobile_number or criteria.email):
         raise DomainError(
-            "EGBS_MANDATORY_FIELDS_ERROR",
+            EGBS_MANDATORY_FIELDS_ERROR,
             "BILL_SEARCH_MANDATORY_FIELDS_MISSING Any one of the fields additional to tenantId is mandatory like "
             "consumerCode,billId, mobileNumber or email",
         )
     if criteria.consumer_codes and not criteria.service:
         raise DomainError(
-            "BILL_SEARCH_CONSUMERCODE_BUSINESSSERVICE",
+            BILL_SEARCH_CONSUMERCODE_BUSINESSSERVICE,
             " the consumerCode & Service values should be given together or mobilenumber/email can be given ",
         )
     queryset = visible_bills(caller).filter(resolve_search_tenant(caller, criteria.tenant_id))

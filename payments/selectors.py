@@ -10,13 +10,10 @@ from billing_project.errors import NotFound
 from bills.models import Bill, BillAccountDetail, BillDetail
 from masters.access import Caller
 from masters.models import Role
+from payments.errors import PAYMENT_NOT_FOUND
 from payments.models import Payment, PaymentAccountLine, PaymentApplication, PaymentDetail, PaymentWriteBack
 
 PAYMENT_ROLES = (Role.CASHIER, Role.EMPLOYEE, Role.BILLING_ADMIN, Role.SYSTEM)
-
-
-class PaymentNotFound(NotFound):
-    code = "PAYMENT_NOT_FOUND"
 
 
 def payment_account_lines_queryset() -> QuerySet[PaymentAccountLine]:
@@ -56,10 +53,10 @@ def payment_get(payment_id: uuid.UUID | str) -> Payment:
     try:
         key = payment_id if isinstance(payment_id, uuid.UUID) else uuid.UUID(str(payment_id))
     except ValueError:
-        raise PaymentNotFound(message=f"No payment {payment_id}") from None
+        raise NotFound(PAYMENT_NOT_FOUND, f"No payment {payment_id}") from None
     payment = Payment.objects.select_related("tenant").filter(pk=key).first()
     if payment is None:
-        raise PaymentNotFound(message=f"No payment {payment_id}")
+        raise NotFound(PAYMENT_NOT_FOUND, f"No payment {payment_id}")
     return payment
 
 

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from amendments.api.filters import AmendmentFilter
 from amendments.api.serializers import AmendmentSerializer, AmendmentWriteSerializer, TransitionWriteSerializer
 from amendments.domain.workflow import Action
+from amendments.errors import EG_BS_AMENDMENT_NOT_FOUND
 from amendments.selectors import visible_amendments
 from amendments.services import amendment_create, amendment_transition
 from billing_project import clock
@@ -91,7 +92,7 @@ class AmendmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         try:
             amendment_pk = uuid.UUID(str(pk))
         except ValueError:
-            raise NotFound("EG_BS_AMENDMENT_NOT_FOUND", f"No amendment {pk}") from None
+            raise NotFound(EG_BS_AMENDMENT_NOT_FOUND, f"No amendment {pk}") from None
         amendment = amendment_transition(
             caller=caller_for(request.user),
             amendment_pk=amendment_pk,

@@ -34,13 +34,13 @@ from billing_project.digit.timeconv import from_epoch_ms
 from billing_project.digit.views import DigitAPIView, get_request_info
 from billing_project.errors import DomainError
 from bills.api.digit_serializers import UpdateBillRequestSerializer, bill_json
+from bills.errors import EG_BS_API_ERROR
 from bills.models import BillStatus
 from bills.selectors import BillSearchCriteria, bill_search
 from bills.services.cancel import bill_cancel
 from bills.services.fetch import FetchCriteria, bill_fetch
 from masters.access import HasTenantRole, caller_for
 
-API_ERROR = "EG_BS_API_ERROR"
 GENERATE_DEPRECATED = "The Generate bill API has been deprecated, Access the fetchBill"
 CREATE_UNSUPPORTED = (
     "The Create bill API is not supported: bills are generated from the consumer's demands by /bill/v2/_fetchbill"
@@ -202,7 +202,7 @@ class BillGenerateV2View(DigitAPIView):
         deprecated=True,
     )
     def post(self, request: Request) -> Response:
-        raise DomainError(API_ERROR, GENERATE_DEPRECATED)
+        raise DomainError(EG_BS_API_ERROR, GENERATE_DEPRECATED)
 
 
 class BillCreateV2View(DigitAPIView):
@@ -215,7 +215,7 @@ class BillCreateV2View(DigitAPIView):
         deprecated=True,
     )
     def post(self, request: Request) -> Response:
-        raise DomainError(API_ERROR, CREATE_UNSUPPORTED)
+        raise DomainError(EG_BS_API_ERROR, CREATE_UNSUPPORTED)
 
 
 _V1_RESPONSES = {
@@ -235,7 +235,7 @@ class _DeprecatedV1View(DigitAPIView):
         code = status.HTTP_400_BAD_REQUEST
         body = {
             "responseInfo": response_info(get_request_info(request), code, now=clock.now()),
-            "error": {"code": code, "message": API_ERROR, "description": V1_DEPRECATED, "fields": None},
+            "error": {"code": code, "message": EG_BS_API_ERROR, "description": V1_DEPRECATED, "fields": None},
         }
         return Response(body, status=code)
 

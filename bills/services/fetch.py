@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from billing_project import clock
 from billing_project.db import is_unique_violation
 from billing_project.errors import DomainError
+from bills.errors import BILL_GEN_MANDATORY_FIELDS_MISSING, EG_BS_BILL_CONFLICT, FETCH_CRITERION_INVALID
 from bills.models import Bill, BillStatus
 from bills.selectors import bills_with_details
 from bills.services.generation import bills_generate, is_current
@@ -43,10 +44,6 @@ class FetchCriteria:
     request_info: Mapping[str, Any] = field(default_factory=dict)
 
 
-class FetchCriteriaInvalid(DomainError):
-    code = "BILL_GEN_MANDATORY_FIELDS_MISSING"
-
-
 def _validate(criteria: FetchCriteria) -> None:
     problems: dict[str, list[str]] = {}
     if not criteria.tenant_id:
@@ -65,11 +62,12 @@ def _validate(criteria: FetchCriteria) -> None:
         problems["email"] = ["email is not an e-mail address"]
     if problems:
         name, messages = next(iter(problems.items()))
-        raise DomainError(f"INVALID_{name.upper()}", messages[0], fields=problems)
+        raise DomainError(FETCH_CRITERION_INVALID[name], messages[0], fields=problems)
     if not (criteria.demand_id or criteria.mobile_number or criteria.email or criteria.consumer_codes):
-        raise FetchCriteriaInvalid(
-            message="Valid search criteria fields missing, please give some valid criteria like mobileNumber/email "
-            "OR 'businessService & consumerCode' OR demandId"
+        raise DomainError(
+            BILL_GEN_MANDATORY_FIELDS_MISSING,
+            "Valid search criteria fields missing, please give some valid criteria like mobileNumber/email "
+            "OR 'businessService & consumerCode' OR demandId",
         )
 
 
@@ -147,7 +145,7 @@ def bill_fetch(*, caller: Caller, criteria: FetchCriteria, at: dt.datetime | Non
                 raise next(iter(result.failed.values()))
     except IntegrityError as exc:  # pragma: no cover - the account lock makes this unreachable; kept as a guard
         if is_unique_violation(exc, Bill, "bills_bill_one_active_per_account"):
-            raise DomainError("EG_BS_BILL_CONFLICT", "A concurrent request generated this bill; fetch again") from exc
+            raise DomainError(EG_BS_BILL_CONFLICT, "A concurrent request generated this bill; fetch again") from exc
         raise
     ids = [bill.pk for bill in result.current.values()]
     return list(bills_with_details().filter(pk__in=ids).order_by("consumer_code", "tenant__code"))

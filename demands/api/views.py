@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from billing_project import clock
 from billing_project.api.schema import rest_errors
+from billing_project.errors import NOT_FOUND
 from demands.api.filters import DemandFilter
 from demands.api.serializers import DemandHistorySerializer, DemandSerializer, DemandWriteSerializer
 from demands.models import Demand
@@ -70,7 +71,7 @@ class DemandViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         try:
             return uuid.UUID(str(pk))
         except ValueError:
-            raise NotFound("NOT_FOUND", f"No demand {pk}.") from None
+            raise NotFound(NOT_FOUND, f"No demand {pk}.") from None
 
 
 __all__ = ["Demand", "DemandViewSet"]

@@ -18,12 +18,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from billing_project.money import ZERO, money_sum, to_money
+from demands.errors import APPORTION_INTERNAL, EG_DEMAND_DEATIL_INVALID
 
 from .apportion import ApportionError, Bucket, Period, check_unique_keys, exact_money, run_apportion
 from .rules import AmountLine, amount_rule_violation
-
-EG_DEMAND_DEATIL_INVALID = "EG_DEMAND_DEATIL_INVALID"
-APPORTION_INTERNAL = "APPORTION_INTERNAL"
 
 
 @dataclass(frozen=True)

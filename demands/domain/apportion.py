@@ -21,14 +21,13 @@ from datetime import datetime
 from decimal import Decimal
 
 from billing_project.money import ZERO, MoneyError, money_sum, to_money
-
-# Error codes. The first three are the reference's own (collection-services / apportion-service);
-# the APPORTION_* codes are new and have no reference equivalent.
-INVALID_PAYMENTDETAIL = "INVALID_PAYMENTDETAIL"
-NO_TAXHEAD_FOUND = "NO TAXHEAD FOUND"
-INVALID_BILL = "INVALID_BILL"
-APPORTION_INVALID_AMOUNT = "APPORTION_INVALID_AMOUNT"
-APPORTION_DUPLICATE_KEY = "APPORTION_DUPLICATE_KEY"
+from demands.errors import (
+    APPORTION_DUPLICATE_KEY,
+    APPORTION_INVALID_AMOUNT,
+    INVALID_BILL,
+    INVALID_PAYMENTDETAIL,
+    NO_TAXHEAD_FOUND,
+)
 
 
 class ApportionError(Exception):

@@ -24,7 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billing_project.api.schema import rest_errors
-from billing_project.errors import PermissionDeniedError
+from billing_project.errors import PERMISSION_DENIED, PermissionDeniedError
 from masters import selectors
 from masters.access import Caller, HasTenantRole, MasterDataPermission, caller_for, require_role
 from masters.api import filters
@@ -57,7 +57,7 @@ def _require_role_in_state(caller: Caller, state_code: str, roles: Iterable[str]
     if caller.is_superuser or any(selectors.state_code_of(t) == state_code for t in caller.tenants_with(wanted)):
         return
     raise PermissionDeniedError(
-        "PERMISSION_DENIED",
+        PERMISSION_DENIED,
         f"You need one of the roles {', '.join(sorted(map(str, roles)))} in {state_code} or one of its cities "
         f"to {action}.",
     )

@@ -35,6 +35,7 @@ from payments.api.digit_serializers import (
     PaymentWorkflowRequestSerializer,
     payment_json,
 )
+from payments.errors import INVALID_BUSINESS_SERVICE, INVALID_TENANT_ID
 from payments.models import Payment, PaymentDetail
 from payments.selectors import PAYMENT_ROLES, payments_with_details
 from payments.services import payment_cancel, payment_create, payment_dishonour, payment_remit
@@ -42,8 +43,6 @@ from payments.services.validation import payment_validate
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
-INVALID_MODULE = "INVALID_BUSINESS_SERVICE"
-INVALID_TENANT = "INVALID_TENANT_ID"
 
 
 def payments_for_collection() -> QuerySet[Payment]:
@@ -256,10 +255,12 @@ class PaymentWorkflowView(_CollectionView):
                 continue  # payment_cancel answers PAYMENT_NOT_FOUND
             if payment.tenant.code != workflow["tenantId"]:
                 errors.append(
-                    DomainError(INVALID_TENANT, f"Payment {payment.pk} does not belong to {workflow['tenantId']}")
+                    DomainError(INVALID_TENANT_ID, f"Payment {payment.pk} does not belong to {workflow['tenantId']}")
                 )
             if any(detail.business_service != module for detail in payment.details.all()):
-                errors.append(DomainError(INVALID_MODULE, f"Payment {payment.pk} is not a payment of {module}"))
+                errors.append(
+                    DomainError(INVALID_BUSINESS_SERVICE, f"Payment {payment.pk} is not a payment of {module}")
+                )
         if len(errors) == 1:
             raise errors[0]
         if errors:

@@ -35,9 +35,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from billing_project.money import ZERO, MoneyError, money_sum, to_money
-
-PAYMENT_WRITEBACK_INVALID = "PAYMENT_WRITEBACK_INVALID"
-PAYMENT_REVERSAL_CONFLICT = "PAYMENT_REVERSAL_CONFLICT"
+from payments.errors import PAYMENT_WRITEBACK_INVALID
 
 
 class WriteBackError(Exception):
@@ -319,8 +317,6 @@ def is_payment_completed_after_reversal(lines: Iterable[DemandLineState]) -> boo
 
 
 __all__ = [
-    "PAYMENT_REVERSAL_CONFLICT",
-    "PAYMENT_WRITEBACK_INVALID",
     "AdvanceKept",
     "DemandLineState",
     "HeadPayment",

@@ -9,6 +9,7 @@ from django.db.models import F, Prefetch, Q, QuerySet
 
 from billing_project.errors import NotFound
 from masters.access import Caller
+from payments.gateway.errors import GATEWAY_TRANSACTION_NOT_FOUND
 from payments.gateway.models import (
     OPEN_STATUSES,
     GatewayAttempt,
@@ -18,12 +19,6 @@ from payments.gateway.models import (
     TransactionStatus,
 )
 from payments.selectors import PAYMENT_ROLES
-
-GATEWAY_TRANSACTION_NOT_FOUND = "GATEWAY_TRANSACTION_NOT_FOUND"
-
-
-class GatewayTransactionNotFound(NotFound):
-    code = GATEWAY_TRANSACTION_NOT_FOUND
 
 
 def transactions_with_history() -> QuerySet[GatewayTransaction]:
@@ -37,10 +32,10 @@ def gateway_transaction_get(transaction_id: uuid.UUID | str) -> GatewayTransacti
     try:
         key = transaction_id if isinstance(transaction_id, uuid.UUID) else uuid.UUID(str(transaction_id))
     except ValueError:
-        raise GatewayTransactionNotFound(message=f"No gateway transaction {transaction_id}") from None
+        raise NotFound(GATEWAY_TRANSACTION_NOT_FOUND, f"No gateway transaction {transaction_id}") from None
     txn = transactions_with_history().filter(pk=key).first()
     if txn is None:
-        raise GatewayTransactionNotFound(message=f"No gateway transaction {transaction_id}")
+        raise NotFound(GATEWAY_TRANSACTION_NOT_FOUND, f"No gateway transaction {transaction_id}")
     return txn
 
 

@@ -21,9 +21,7 @@ from demands.models import ConsumerAccount
 from masters.access import Caller, require_role
 from masters.models import Payer, TaxHeadCategory
 from masters.selectors import business_services_for, payers_for, tax_heads_for
-from payments.models import PaymentMode
-from payments.selectors import PAYMENT_ROLES
-from payments.services.errors import (
+from payments.errors import (
     DUPLICATE_BILLID,
     INVALID_BILL,
     INVALID_BILL_AMOUNT,
@@ -38,6 +36,8 @@ from payments.services.errors import (
     bill_already_paid,
     bill_expired,
 )
+from payments.models import PaymentMode
+from payments.selectors import PAYMENT_ROLES
 from payments.services.inputs import PaymentDetailInput, PaymentInput
 
 # Modes paid with a physical or offline instrument: they need its number and date, and can bounce.

@@ -37,6 +37,11 @@ from payments.gateway.adapters.base import (
     TransientGatewayError,
 )
 from payments.gateway.domain.verdicts import GatewayVerdict, VerdictOutcome
+from payments.gateway.errors import (
+    GATEWAY_BILL_NOT_FOUND,
+    GATEWAY_RETURN_URL_INVALID,
+    amount_invalid,
+)
 from payments.gateway.models import (
     AttemptKind,
     AttentionReason,
@@ -47,11 +52,6 @@ from payments.gateway.models import (
 from payments.gateway.selectors import gateway_transaction_get
 from payments.gateway.services import config
 from payments.gateway.services.calls import gateway_call
-from payments.gateway.services.errors import (
-    GATEWAY_BILL_NOT_FOUND,
-    GATEWAY_RETURN_URL_INVALID,
-    amount_invalid,
-)
 from payments.gateway.services.schedule import schedule_after_transient
 from payments.gateway.services.verdict import (
     SOURCE_CHARGE,
