@@ -34,7 +34,7 @@ from masters.models import (
     Tenant,
     UserRole,
 )
-from masters.services.mdms import mdms_load
+from masters.services import mdms_load
 
 if TYPE_CHECKING:
     ModelChoiceField = forms.ModelChoiceField[Any]

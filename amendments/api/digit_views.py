@@ -23,8 +23,7 @@ from amendments.selectors import (
     amendment_by_number,
     amendment_search,
 )
-from amendments.services import amendment_create, amendment_transition
-from amendments.services.create import workflow_enabled
+from amendments.services import amendment_create, amendment_transition, workflow_enabled
 from billing_project import clock
 from billing_project.digit.criteria import query_long, query_set, query_value
 from billing_project.digit.envelope import ci_get

@@ -46,7 +46,7 @@ from amendments.services.inputs import AmendmentInput
 from billing_project.db import is_unique_violation
 from billing_project.errors import DomainError, ValidationFailed
 from billing_project.money import to_money
-from demands.services.accounts import consumer_accounts_lock
+from demands.services import consumer_accounts_lock
 from masters.access import Caller, require_role
 from masters.models import Role, Tenant
 from masters.selectors import business_services_for, tax_heads_for

@@ -36,7 +36,7 @@ from amendments.selectors import amendment_get
 from amendments.services.apply import lines_apply, target_demand_lock
 from amendments.services.create import workflow_enabled
 from billing_project.errors import ConflictError, DomainError, PermissionDeniedError
-from demands.services.accounts import consumer_accounts_lock
+from demands.services import consumer_accounts_lock
 from masters.access import Caller
 from masters.models import Role
 

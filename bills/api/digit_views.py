@@ -37,8 +37,7 @@ from bills.api.digit_serializers import UpdateBillRequestSerializer, bill_json
 from bills.errors import EG_BS_API_ERROR
 from bills.models import BillStatus
 from bills.selectors import BillSearchCriteria, bill_search
-from bills.services.cancel import bill_cancel
-from bills.services.fetch import FetchCriteria, bill_fetch
+from bills.services import FetchCriteria, bill_cancel, bill_fetch
 from masters.access import HasTenantRole, caller_for
 
 GENERATE_DEPRECATED = "The Generate bill API has been deprecated, Access the fetchBill"

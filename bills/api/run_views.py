@@ -20,7 +20,7 @@ from billing_project import clock
 from billing_project.api.schema import rest_errors
 from bills.models import BillingRun, BillingRunError, RunStatus
 from bills.selectors import billing_runs_visible
-from bills.services.runs import DEFAULT_CHUNK_SIZE, MAX_CHUNK, billing_run_start
+from bills.services import DEFAULT_CHUNK_SIZE, MAX_CHUNK, billing_run_start
 from masters.access import HasTenantRole, caller_for
 
 

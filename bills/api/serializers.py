@@ -15,7 +15,7 @@ from rest_framework import serializers
 from billing_project import clock
 from bills.models import Bill, BillAccountDetail, BillDetail
 from bills.selectors import effective_status
-from bills.services.fetch import FetchCriteria
+from bills.services import FetchCriteria
 
 
 class BillFetchSerializer(serializers.Serializer):  # type: ignore[type-arg]

@@ -20,8 +20,7 @@ from billing_project.api.schema import rest_errors
 from bills.api.filters import BillFilter
 from bills.api.serializers import BillCancelSerializer, BillFetchSerializer, BillSerializer, BillSummarySerializer
 from bills.selectors import visible_bills
-from bills.services.cancel import bill_cancel_one
-from bills.services.fetch import bill_fetch
+from bills.services import bill_cancel_one, bill_fetch
 from masters.access import HasTenantRole, caller_for
 
 UUID_PATTERN = "[0-9a-fA-F-]{32,36}"

@@ -19,7 +19,7 @@ from bills.errors import (
 )
 from bills.models import Bill, BillStatus
 from demands.models import ConsumerAccount
-from demands.services.accounts import consumer_accounts_lock
+from demands.services import consumer_accounts_lock
 from masters.access import Caller, require_role
 from masters.models import Role
 

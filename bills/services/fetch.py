@@ -21,7 +21,7 @@ from bills.selectors import bills_with_details
 from bills.services.generation import bills_generate, is_current
 from bills.services.refresh import demand_refresh
 from demands.models import ConsumerAccount, Demand, DemandStatus
-from demands.services.accounts import consumer_accounts_lock
+from demands.services import consumer_accounts_lock
 from masters.access import STAFF_ROLES, Caller, resolve_search_tenant
 from masters.models import Role
 from masters.selectors import business_services_for, payers_for

@@ -33,7 +33,7 @@ from bills.models import Bill, BillingRun, BillStatus
 from bills.services.bulk_write import BILL_COLUMNS, BillRows, bill_rows_write, new_ids
 from demands.models import ConsumerAccount, Demand, DemandDetail, DemandStatus
 from masters.selectors import tax_heads_for
-from masters.services.idgen import MAX_IDS_PER_CALL, id_generate
+from masters.services import MAX_IDS_PER_CALL, id_generate
 
 BILL_NUMBER_ID_NAME = "billnumberid"
 

@@ -38,8 +38,7 @@ from payments.api.digit_serializers import (
 from payments.errors import INVALID_BUSINESS_SERVICE, INVALID_TENANT_ID
 from payments.models import Payment, PaymentDetail
 from payments.selectors import PAYMENT_ROLES, payments_with_details
-from payments.services import payment_cancel, payment_create, payment_dishonour, payment_remit
-from payments.services.validation import payment_validate
+from payments.services import payment_cancel, payment_create, payment_dishonour, payment_remit, payment_validate
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100

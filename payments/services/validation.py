@@ -16,7 +16,7 @@ from decimal import Decimal
 from billing_project.errors import DomainError, ValidationFailed
 from billing_project.money import ZERO, MoneyError, fits_column, is_whole, money_sum, to_money
 from bills.models import Bill, BillStatus
-from bills.services.generation import is_current
+from bills.services import is_current
 from demands.models import ConsumerAccount
 from masters.access import Caller, require_role
 from masters.models import Payer, TaxHeadCategory

@@ -21,8 +21,7 @@ from billing_project.db import update_rows
 from billing_project.errors import ConflictError, DomainError
 from bills.models import Bill
 from demands.models import Demand, DemandDetail, HistoryAction
-from demands.services.accounts import consumer_accounts_bump
-from demands.services.writes import history_append
+from demands.services import consumer_accounts_bump, history_append
 from payments.domain.writeback import (
     AdvanceKept,
     DemandLineState,

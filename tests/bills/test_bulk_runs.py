@@ -28,9 +28,8 @@ from django.db import OperationalError, connection, transaction
 from billing_project import clock
 from bills.domain.aggregation import BillDraft, DemandData, DemandLineData, build_bill
 from bills.models import Bill, BillAccountDetail, BillDetail, BillingRun, BillingRunError, BillStatus, RunStatus
-from bills.services import generation
+from bills.services import billing_run_advance, billing_run_create, billing_run_execute, generation
 from bills.services.bulk_write import new_ids
-from bills.services.runs import billing_run_advance, billing_run_create, billing_run_execute
 from bills.tasks import execute_billing_run
 from demands.models import ConsumerAccount, Demand, DemandStatus
 from demands.services import PayerInput

@@ -33,7 +33,7 @@ from masters.models import (
     Tenant,
     UserRole,
 )
-from masters.services.mdms import MasterCounts, mdms_load
+from masters.services import MasterCounts, mdms_load
 
 UTC = dt.UTC
 REFERENCE_DIR = Path(__file__).parent / "data" / "mdms_pb"

@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from billing_project import clock
 from billing_project.errors import DomainError
 from bills.models import BillingRun, RunStatus
-from bills.services.runs import DEFAULT_CHUNK_SIZE, billing_run_create, billing_run_execute, billing_run_start
+from bills.services import DEFAULT_CHUNK_SIZE, billing_run_create, billing_run_execute, billing_run_start
 from masters.access import Caller
 
 BAR_WIDTH = 30

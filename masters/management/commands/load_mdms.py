@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from masters.errors import MdmsInvalid
-from masters.services.mdms import mdms_load
+from masters.services import mdms_load
 
 
 def _files(paths: list[str]) -> list[Path]:

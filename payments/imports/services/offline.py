@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 
 from billing_project import clock
 from billing_project.errors import DomainError, ValidationFailed
-from bills.services.fetch import FetchCriteria, bill_fetch
+from bills.services import FetchCriteria, bill_fetch
 from demands.models import ConsumerAccount
 from masters.access import Caller, covers, require_role
 from payments.imports.domain.csvfile import Line, OfflineLine, RowProblem, offline_key, parse_offline

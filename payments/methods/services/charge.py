@@ -39,8 +39,7 @@ from django.db.models import F, Q
 from billing_project.errors import ConflictError, DomainError, NotFound
 from billing_project.money import to_money
 from bills.models import Bill, BillStatus
-from bills.services.fetch import FetchCriteria, bill_fetch
-from bills.services.generation import is_current
+from bills.services import FetchCriteria, bill_fetch, is_current
 from masters.access import Caller, require_role
 from masters.models import Role
 from payments.errors import BILL_ALREADY_PAID, BILL_EXPIRED
