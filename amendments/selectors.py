@@ -33,12 +33,12 @@ def amendments_with_lines() -> QuerySet[Amendment]:
     )
 
 
-def visible_amendments(caller: Caller) -> QuerySet[Amendment]:
+def amendments_visible_to(caller: Caller) -> QuerySet[Amendment]:
     return amendments_with_lines().filter(caller.tenant_q("tenant__code", roles=READ_ROLES))
 
 
 def amendment_get(*, caller: Caller, pk: uuid.UUID) -> Amendment:
-    found = visible_amendments(caller).filter(pk=pk).first()
+    found = amendments_visible_to(caller).filter(pk=pk).first()
     if found is None:
         raise NotFound(EG_BS_AMENDMENT_NOT_FOUND, f"No amendment {pk}")
     return found
@@ -46,7 +46,7 @@ def amendment_get(*, caller: Caller, pk: uuid.UUID) -> Amendment:
 
 def amendment_by_number(*, caller: Caller, tenant_code: str, amendment_id: str) -> Amendment:
     """The amendment ``amendment_id`` of ``tenant_code`` (reference §7.10.3 step 2's error when there is none)."""
-    found = visible_amendments(caller).filter(tenant__code=tenant_code, amendment_id=amendment_id).first()
+    found = amendments_visible_to(caller).filter(tenant__code=tenant_code, amendment_id=amendment_id).first()
     if found is None:
         raise NotFound(
             EG_BS_AMENDMENT_UPDATE_ERROR,
@@ -117,6 +117,6 @@ __all__ = [
     "amendment_by_number",
     "amendment_get",
     "amendment_search",
+    "amendments_visible_to",
     "amendments_with_lines",
-    "visible_amendments",
 ]

@@ -41,7 +41,7 @@ def effective_status(bill: Bill, now: dt.datetime) -> str:
     return bill.status
 
 
-def visible_bills(caller: Caller) -> QuerySet[Bill]:
+def bills_visible_to(caller: Caller) -> QuerySet[Bill]:
     """Bills the caller may read: staff and system clients of the bill's tenant; a citizen their own."""
     queryset = bills_with_details()
     if caller.is_superuser:
@@ -84,7 +84,7 @@ def bill_search(*, caller: Caller, criteria: BillSearchCriteria) -> list[Bill]:
             BILL_SEARCH_CONSUMERCODE_BUSINESSSERVICE,
             " the consumerCode & Service values should be given together or mobilenumber/email can be given ",
         )
-    queryset = visible_bills(caller).filter(resolve_search_tenant(caller, criteria.tenant_id))
+    queryset = bills_visible_to(caller).filter(resolve_search_tenant(caller, criteria.tenant_id))
     if criteria.bill_ids:
         ids = []
         for raw in criteria.bill_ids:
@@ -130,7 +130,7 @@ def bill_search(*, caller: Caller, criteria: BillSearchCriteria) -> list[Bill]:
     return list(bills_with_details().filter(pk__in=chosen).order_by("consumer_code", "tenant__code"))
 
 
-def billing_runs_visible(caller: Caller) -> QuerySet[BillingRun]:
+def billing_runs_visible_to(caller: Caller) -> QuerySet[BillingRun]:
     queryset = BillingRun.objects.select_related("tenant")
     if caller.is_superuser:
         return queryset

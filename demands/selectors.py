@@ -43,7 +43,7 @@ class DemandCriteria:
     ignored_present: frozenset[str] = field(default_factory=frozenset)
 
 
-def visible_demands(caller: Caller) -> QuerySet[Demand]:
+def demands_visible_to(caller: Caller) -> QuerySet[Demand]:
     """Demands the caller may read: staff of the demand's tenant; a citizen only their own."""
     queryset = demands_with_details()
     if caller.is_superuser:
@@ -67,7 +67,7 @@ def demand_search(*, caller: Caller, criteria: DemandCriteria) -> QuerySet[Deman
     )
     if not has_criterion:
         raise DomainError(DEMAND_SEARCH_CRITERIA_REQUIRED, " Any one of the fields additional to tenantId is mandatory")
-    queryset = visible_demands(caller).filter(resolve_search_tenant(caller, criteria.tenant_id))
+    queryset = demands_visible_to(caller).filter(resolve_search_tenant(caller, criteria.tenant_id))
     if criteria.mobile_number or criteria.email:
         payers = payers_for(criteria.tenant_id, mobile_number=criteria.mobile_number, email=criteria.email)
         queryset = queryset.filter(payer__in=payers)
@@ -91,7 +91,7 @@ def demand_search(*, caller: Caller, criteria: DemandCriteria) -> QuerySet[Deman
 
 
 def demand_get(*, caller: Caller, demand_id: uuid.UUID | str) -> Demand:
-    demand = visible_demands(caller).filter(pk=demand_id).first()
+    demand = demands_visible_to(caller).filter(pk=demand_id).first()
     if demand is None:
         raise NotFound(EG_BS_DEMANDS_NOT_FOUND, f"No Demands not found in db for following ids : [{demand_id}]")
     return demand

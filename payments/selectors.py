@@ -85,6 +85,6 @@ def payment_by_receipt_number(tenant_code: str, receipt_number: str) -> Payment 
     return payments_with_details().filter(tenant__code=tenant_code, details__receipt_number=receipt_number).first()
 
 
-def visible_payments(caller: Caller) -> QuerySet[Payment]:
+def payments_visible_to(caller: Caller) -> QuerySet[Payment]:
     """Payments (with details and account lines) of the tenants where the caller holds a payment role."""
     return payments_with_details().filter(caller.tenant_q("tenant__code", PAYMENT_ROLES))

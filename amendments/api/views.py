@@ -16,7 +16,7 @@ from amendments.api.filters import AmendmentFilter
 from amendments.api.serializers import AmendmentSerializer, AmendmentWriteSerializer, TransitionWriteSerializer
 from amendments.domain.workflow import Action
 from amendments.errors import EG_BS_AMENDMENT_NOT_FOUND
-from amendments.selectors import visible_amendments
+from amendments.selectors import amendments_visible_to
 from amendments.services import amendment_create, amendment_transition
 from billing_project import clock
 from billing_project.api.schema import rest_errors
@@ -48,7 +48,7 @@ class AmendmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self) -> Any:
-        return visible_amendments(caller_for(self.request.user)).order_by("-created_at", "amendment_id", "pk")
+        return amendments_visible_to(caller_for(self.request.user)).order_by("-created_at", "amendment_id", "pk")
 
     @extend_schema(
         summary="Create an amendment (approval pending; ACTIVE and applied at once when the workflow is off)",

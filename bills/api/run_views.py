@@ -1,6 +1,6 @@
 """REST face of bulk billing runs: ``/api/v1/billing-runs/`` (list, retrieve with errors, create).
 
-Reads are scoped by ``bills.selectors.billing_runs_visible`` (staff and system clients of the run's tenant);
+Reads are scoped by ``bills.selectors.billing_runs_visible_to`` (staff and system clients of the run's tenant);
 other runs are 404. ``create`` calls ``billing_run_start``, which records the run and queues the Celery task
 ``bills.execute_billing_run`` once the run is committed; with no broker configured the task runs in-process,
 so the response already shows the finished run.
@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from billing_project import clock
 from billing_project.api.schema import rest_errors
 from bills.models import BillingRun, BillingRunError, RunStatus
-from bills.selectors import billing_runs_visible
+from bills.selectors import billing_runs_visible_to
 from bills.services import DEFAULT_CHUNK_SIZE, MAX_CHUNK, billing_run_start
 from masters.access import HasTenantRole, caller_for
 
@@ -120,7 +120,7 @@ class BillingRunViewSet(
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self) -> Any:
-        queryset = billing_runs_visible(caller_for(self.request.user)).order_by("-created_at", "-pk")
+        queryset = billing_runs_visible_to(caller_for(self.request.user)).order_by("-created_at", "-pk")
         if self.action == "retrieve":
             return queryset.prefetch_related("errors")
         return queryset

@@ -16,7 +16,7 @@ from billing_project.errors import NOT_FOUND
 from demands.api.filters import DemandFilter
 from demands.api.serializers import DemandHistorySerializer, DemandSerializer, DemandWriteSerializer
 from demands.models import Demand
-from demands.selectors import demand_get, demand_history, visible_demands
+from demands.selectors import demand_get, demand_history, demands_visible_to
 from demands.services import demand_cancel, demand_create, demand_update
 from masters.access import HasTenantRole, caller_for
 
@@ -32,7 +32,7 @@ class DemandViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     http_method_names = ["get", "post", "put", "head", "options"]
 
     def get_queryset(self) -> Any:
-        return visible_demands(caller_for(self.request.user)).order_by("tax_period_from", "consumer_code", "pk")
+        return demands_visible_to(caller_for(self.request.user)).order_by("tax_period_from", "consumer_code", "pk")
 
     @extend_schema(request=DemandWriteSerializer, responses={201: DemandSerializer, **rest_errors(400, 403, 409)})
     def create(self, request: Request) -> Response:

@@ -22,7 +22,7 @@ from demands.errors import (
     EG_BS_DEMANDS_UNDIDENTIFIABLE,
 )
 from demands.models import Demand, DemandDetail, DemandStatus, HistoryAction
-from demands.selectors import demands_with_details, visible_demands
+from demands.selectors import demands_visible_to, demands_with_details
 from demands.services.accounts import consumer_accounts_bump, consumer_accounts_lock
 from demands.services.create import ONE_ACTIVE_PER_PERIOD, WRITER_ROLES, create_rows, create_validate
 from demands.services.inputs import DemandInput, PayerInput
@@ -56,7 +56,7 @@ def demand_update(*, caller: Caller, demands: Sequence[DemandInput], at: dt.date
     for tenant_code in sorted({d.tenant_code for d in demands}):
         require_role(caller, tenant_code, WRITER_ROLES, "update demands")
 
-    stored = {d.pk: d for d in visible_demands(caller).filter(pk__in=[d.id for d in existing_inputs])}
+    stored = {d.pk: d for d in demands_visible_to(caller).filter(pk__in=[d.id for d in existing_inputs])}
     missing = [str(d.id) for d in existing_inputs if d.id not in stored]
     if missing:
         raise NotFound(
@@ -121,7 +121,7 @@ def demand_update(*, caller: Caller, demands: Sequence[DemandInput], at: dt.date
 
 def demand_cancel(*, caller: Caller, demand_id: uuid.UUID, at: dt.datetime) -> Demand:
     """Cancel a demand: an update to status CANCELLED (reference §7.2); its bills become stale."""
-    demand = visible_demands(caller).filter(pk=demand_id).first()
+    demand = demands_visible_to(caller).filter(pk=demand_id).first()
     if demand is None:
         raise NotFound(EG_BS_DEMANDS_NOT_FOUND, f"No Demands not found in db for following ids : [{demand_id}]")
     if demand.status == DemandStatus.CANCELLED:

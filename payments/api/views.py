@@ -19,7 +19,7 @@ from billing_project.api.schema import rest_errors
 from masters.access import HasTenantRole, caller_for
 from payments.api.filters import PaymentFilter
 from payments.api.serializers import PaymentCreateSerializer, PaymentReasonSerializer, PaymentSerializer
-from payments.selectors import visible_payments
+from payments.selectors import payments_visible_to
 from payments.services import payment_cancel, payment_create, payment_dishonour
 
 UUID_PATTERN = "[0-9a-fA-F-]{32,36}"
@@ -42,7 +42,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self) -> Any:
-        return visible_payments(caller_for(self.request.user))
+        return payments_visible_to(caller_for(self.request.user))
 
     @extend_schema(
         summary="Take a payment over one or more current bills (apportioned and written back to the demands)",

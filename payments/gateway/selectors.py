@@ -43,7 +43,7 @@ def gateway_transaction_by_reference(merchant_reference: str) -> GatewayTransact
     return transactions_with_history().filter(merchant_reference=merchant_reference).first()
 
 
-def visible_gateway_transactions(caller: Caller) -> QuerySet[GatewayTransaction]:
+def gateway_transactions_visible_to(caller: Caller) -> QuerySet[GatewayTransaction]:
     """Transactions of the tenants where the caller holds a payment role (superusers: all)."""
     return transactions_with_history().filter(caller.tenant_q("tenant__code", PAYMENT_ROLES))
 

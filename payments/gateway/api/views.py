@@ -33,7 +33,7 @@ from payments.gateway.api.serializers import (
     GatewayTransactionSerializer,
     OnlinePaymentCreateSerializer,
 )
-from payments.gateway.selectors import visible_gateway_transactions
+from payments.gateway.selectors import gateway_transactions_visible_to
 from payments.gateway.services import gateway_callback_receive, gateway_payment_initiate
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ class GatewayTransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
     ordering = ["-created_at"]
 
     def get_queryset(self) -> Any:
-        return visible_gateway_transactions(caller_for(self.request.user))
+        return gateway_transactions_visible_to(caller_for(self.request.user))
 
     def get_serializer_class(self) -> Any:
         return GatewayTransactionDetailSerializer if self.action == "retrieve" else GatewayTransactionSerializer

@@ -31,7 +31,7 @@ from payments.imports.api.serializers import (
     RowFilterSerializer,
 )
 from payments.imports.models import ImportKind, ImportRun, ImportStatus, RowOutcome
-from payments.imports.selectors import import_rows_of, import_runs_visible
+from payments.imports.selectors import import_rows_of, import_runs_visible_to
 from payments.imports.services import import_run_create
 
 UUID_PATTERN = "[0-9a-fA-F-]{32,36}"
@@ -69,7 +69,7 @@ class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     parser_classes = [MultiPartParser, FormParser]  # the upload; reads have no body
 
     def get_queryset(self) -> Any:
-        return import_runs_visible(caller_for(self.request.user))
+        return import_runs_visible_to(caller_for(self.request.user))
 
     @extend_schema(
         summary="Upload a CSV file (offline collections or a settlement file): a run is created and queued",
@@ -89,7 +89,7 @@ class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             content=upload.read(),
             at=clock.now(),
         )
-        run = import_runs_visible(caller_for(request.user)).get(pk=run.pk)
+        run = import_runs_visible_to(caller_for(request.user)).get(pk=run.pk)
         return Response(ImportRunSerializer(run).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -34,7 +34,7 @@ from payments.methods.api.serializers import (
     PaymentMethodSerializer,
 )
 from payments.methods.models import AutopayCharge, AutopayMandate, ChargeStatus, MethodStatus, PaymentMethod
-from payments.methods.selectors import visible_charges, visible_mandates, visible_payment_methods
+from payments.methods.selectors import charges_visible_to, mandates_visible_to, payment_methods_visible_to
 from payments.methods.services import (
     autopay_mandate_create,
     autopay_mandate_revoke,
@@ -96,7 +96,7 @@ class PaymentMethodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self) -> Any:
-        return visible_payment_methods(caller_for(self.request.user)).order_by("-created_at", "-pk")
+        return payment_methods_visible_to(caller_for(self.request.user)).order_by("-created_at", "-pk")
 
     @extend_schema(
         summary="Register a tokenised payment method (gateway token + masked label; card numbers are refused)",
@@ -130,7 +130,9 @@ class PaymentMethodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     def revoke(self, request: Request, pk: str | None = None) -> Response:
         method = self.get_object()
         done = payment_method_revoke(caller=caller_for(request.user), method_id=method.pk, at=clock.now())
-        return Response(PaymentMethodSerializer(visible_payment_methods(caller_for(request.user)).get(pk=done.pk)).data)
+        return Response(
+            PaymentMethodSerializer(payment_methods_visible_to(caller_for(request.user)).get(pk=done.pk)).data
+        )
 
     @extend_schema(
         summary="Make a payment method its payer's default",
@@ -141,7 +143,9 @@ class PaymentMethodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     def set_default(self, request: Request, pk: str | None = None) -> Response:
         method = self.get_object()
         done = payment_method_set_default(caller=caller_for(request.user), method_id=method.pk, at=clock.now())
-        return Response(PaymentMethodSerializer(visible_payment_methods(caller_for(request.user)).get(pk=done.pk)).data)
+        return Response(
+            PaymentMethodSerializer(payment_methods_visible_to(caller_for(request.user)).get(pk=done.pk)).data
+        )
 
     @extend_schema(
         summary="Pay a current bill now with this saved payment method (its owner, or staff for the owner's bills)",
@@ -178,7 +182,7 @@ class MandateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self) -> Any:
-        return visible_mandates(caller_for(self.request.user)).order_by("-created_at", "-pk")
+        return mandates_visible_to(caller_for(self.request.user)).order_by("-created_at", "-pk")
 
     @extend_schema(
         summary="Opt a consumer in to automatic payment of its new bills with a saved payment method",
@@ -209,7 +213,7 @@ class MandateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def revoke(self, request: Request, pk: str | None = None) -> Response:
         mandate = self.get_object()
         done = autopay_mandate_revoke(caller=caller_for(request.user), mandate_id=mandate.pk, at=clock.now())
-        return Response(MandateSerializer(visible_mandates(caller_for(request.user)).get(pk=done.pk)).data)
+        return Response(MandateSerializer(mandates_visible_to(caller_for(request.user)).get(pk=done.pk)).data)
 
 
 @extend_schema_view(
@@ -228,4 +232,4 @@ class ChargeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     ordering = ["-created_at"]
 
     def get_queryset(self) -> Any:
-        return visible_charges(caller_for(self.request.user)).order_by("-created_at", "-pk")
+        return charges_visible_to(caller_for(self.request.user)).order_by("-created_at", "-pk")
