@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass
 
 from django.db.models import F, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from billing_project.errors import DomainError
+from billing_project.uuids import uuid_or_none
 from bills.errors import (
     BILL_SEARCH_CONSUMERCODE_BUSINESSSERVICE,
     BILL_SEARCH_TENANT_REQUIRED,
@@ -86,12 +86,7 @@ def bill_search(*, caller: Caller, criteria: BillSearchCriteria) -> list[Bill]:
         )
     queryset = bills_visible_to(caller).filter(resolve_search_tenant(caller, criteria.tenant_id))
     if criteria.bill_ids:
-        ids = []
-        for raw in criteria.bill_ids:
-            try:
-                ids.append(uuid.UUID(raw))
-            except ValueError:
-                continue
+        ids = [key for key in map(uuid_or_none, criteria.bill_ids) if key is not None]
         queryset = queryset.filter(pk__in=ids)
     if criteria.retrieve_oldest:
         queryset = queryset.exclude(status=BillStatus.CANCELLED)

@@ -7,6 +7,7 @@ import uuid
 from django.db.models import Prefetch, QuerySet
 
 from billing_project.errors import NotFound
+from billing_project.uuids import uuid_or_404
 from bills.models import Bill, BillAccountDetail, BillDetail
 from masters.access import Caller
 from masters.models import Role
@@ -50,10 +51,7 @@ def payments_with_write_back() -> QuerySet[Payment]:
 
 def payment_get(payment_id: uuid.UUID | str) -> Payment:
     """The payment with this id (tenant loaded); ``PAYMENT_NOT_FOUND`` when there is none."""
-    try:
-        key = payment_id if isinstance(payment_id, uuid.UUID) else uuid.UUID(str(payment_id))
-    except ValueError:
-        raise NotFound(PAYMENT_NOT_FOUND, f"No payment {payment_id}") from None
+    key = uuid_or_404(payment_id, code=PAYMENT_NOT_FOUND, message=f"No payment {payment_id}")
     payment = Payment.objects.select_related("tenant").filter(pk=key).first()
     if payment is None:
         raise NotFound(PAYMENT_NOT_FOUND, f"No payment {payment_id}")

@@ -17,8 +17,6 @@ header), the deprecated ones included; fetch, search and cancel also need a role
 
 from __future__ import annotations
 
-import datetime as dt
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -27,10 +25,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billing_project import clock
-from billing_project.digit.criteria import query_bool, query_set, query_value
+from billing_project.digit.criteria import query_bool, query_epoch, query_set, query_value
 from billing_project.digit.envelope import response_info
 from billing_project.digit.schema import DIGIT_ERROR_RESPONSES, DigitRequestInfoWrapperSerializer
-from billing_project.digit.timeconv import from_epoch_ms
 from billing_project.digit.views import DigitAPIView, get_request_info
 from billing_project.errors import DomainError
 from bills.api.digit_serializers import UpdateBillRequestSerializer, bill_json
@@ -47,14 +44,6 @@ CREATE_UNSUPPORTED = (
 V1_DEPRECATED = "The API you are trying to access has been depricated, Access the V2 API's"
 SEARCH_STATUSES = frozenset({*BillStatus.values, "PAYMENT_CANCELLED"})
 MOBILE_DIGITS = 10
-
-
-def _epoch(request: Request, name: str) -> dt.datetime | None:
-    value = query_value(request, name)
-    try:
-        return from_epoch_ms(value)
-    except (ValueError, OverflowError):
-        raise ValidationError({name: [f"'{value}' is not a time in epoch milliseconds"]}) from None
 
 
 def _mobile(request: Request) -> str | None:
@@ -98,8 +87,8 @@ def search_criteria(request: Request) -> BillSearchCriteria:
         mobile_number=_mobile(request),
         email=query_value(request, "email"),
         status=_status(request),
-        from_period=_epoch(request, "fromPeriod"),
-        to_period=_epoch(request, "toPeriod"),
+        from_period=query_epoch(request, "fromPeriod"),
+        to_period=query_epoch(request, "toPeriod"),
         retrieve_oldest=bool(query_bool(request, "retrieveOldest")),
         order_by=bool(order_by),
     )

@@ -12,19 +12,20 @@ from typing import Any
 
 import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billing_project import clock
 from billing_project.api.schema import rest_errors
+from billing_project.api.types import FilterSet, GenericViewSet, ModelSerializer, Serializer
 from bills.models import BillingRun, BillingRunError, RunStatus
 from bills.selectors import billing_runs_visible_to
 from bills.services import DEFAULT_CHUNK_SIZE, MAX_CHUNK, billing_run_start
 from masters.access import HasTenantRole, caller_for
 
 
-class BillingRunFilter(django_filters.FilterSet):  # type: ignore[misc]
+class BillingRunFilter(FilterSet):
     tenant = django_filters.CharFilter(field_name="tenant__code")
     business_service = django_filters.CharFilter()
     status = django_filters.ChoiceFilter(choices=RunStatus.choices)
@@ -34,13 +35,13 @@ class BillingRunFilter(django_filters.FilterSet):  # type: ignore[misc]
         fields = ["tenant", "business_service", "status"]
 
 
-class BillingRunErrorSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class BillingRunErrorSerializer(ModelSerializer):
     class Meta:
         model = BillingRunError
         fields = ["consumer_code", "code", "message", "created_at"]
 
 
-class BillingRunSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class BillingRunSerializer(ModelSerializer):
     tenant = serializers.CharField(source="tenant.code", read_only=True)
     progress_percent = serializers.FloatField(read_only=True, help_text="processed / total_consumers, in %")
 
@@ -80,7 +81,7 @@ class BillingRunDetailSerializer(BillingRunSerializer):
         read_only_fields = fields
 
 
-class BillingRunCreateSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class BillingRunCreateSerializer(Serializer):
     tenant = serializers.CharField(max_length=128)
     business_service = serializers.CharField(max_length=64)
     consumer_codes = serializers.ListField(
@@ -107,7 +108,7 @@ class BillingRunCreateSerializer(serializers.Serializer):  # type: ignore[type-a
 class BillingRunViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,  # type: ignore[type-arg]
+    GenericViewSet,
 ):
     """Bulk bill generation runs of the tenants the caller reaches."""
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, viewsets
+from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billing_project import clock
 from billing_project.api.schema import rest_errors
+from billing_project.api.types import GenericViewSet
 from bills.api.filters import BillFilter
 from bills.api.serializers import BillCancelSerializer, BillFetchSerializer, BillSerializer, BillSummarySerializer
 from bills.selectors import bills_visible_to
@@ -36,7 +37,7 @@ UUID_PATTERN = "[0-9a-fA-F-]{32,36}"
         responses={200: BillSerializer, **rest_errors(403, 404)},
     ),
 )
-class BillViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+class BillViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     """Bills of the tenants the caller reaches (a citizen: the bills of their own consumers)."""
 
     serializer_class = BillSerializer

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +14,7 @@ from django.db.models import Q, QuerySet
 from billing_project import clock
 from billing_project.db import is_unique_violation
 from billing_project.errors import DomainError
+from billing_project.uuids import uuid_or_none
 from bills.errors import BILL_GEN_MANDATORY_FIELDS_MISSING, EG_BS_BILL_CONFLICT, FETCH_CRITERION_INVALID
 from bills.models import Bill, BillStatus
 from bills.selectors import bills_with_details
@@ -83,10 +83,7 @@ def _accounts(caller: Caller, criteria: FetchCriteria) -> QuerySet[ConsumerAccou
         wanted |= Q(consumer_code__in=criteria.consumer_codes)
     if criteria.demand_id:
         # Only the demand's own consumer (fix [16]).
-        try:
-            demand_uuid = uuid.UUID(criteria.demand_id)
-        except ValueError:
-            demand_uuid = None
+        demand_uuid = uuid_or_none(criteria.demand_id)
         if demand_uuid is not None:
             wanted |= Q(pk__in=Demand.objects.filter(pk=demand_uuid).values("account_id"))
     if criteria.mobile_number or criteria.email:

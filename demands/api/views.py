@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billing_project import clock
 from billing_project.api.schema import rest_errors
+from billing_project.api.types import GenericViewSet
 from billing_project.errors import NOT_FOUND
+from billing_project.uuids import uuid_or_404
 from demands.api.filters import DemandFilter
 from demands.api.serializers import DemandHistorySerializer, DemandSerializer, DemandWriteSerializer
 from demands.models import Demand
@@ -21,7 +23,7 @@ from demands.services import demand_cancel, demand_create, demand_update
 from masters.access import HasTenantRole, caller_for
 
 
-class DemandViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+class DemandViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     """Demands of the tenants the caller reaches (a citizen: their own demands only)."""
 
     serializer_class = DemandSerializer
@@ -64,14 +66,7 @@ class DemandViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(DemandHistorySerializer(demand_history(demand), many=True).data)
 
     def _pk(self, pk: str | None) -> Any:
-        import uuid
-
-        from billing_project.errors import NotFound
-
-        try:
-            return uuid.UUID(str(pk))
-        except ValueError:
-            raise NotFound(NOT_FOUND, f"No demand {pk}.") from None
+        return uuid_or_404(pk, code=NOT_FOUND, message=f"No demand {pk}.")
 
 
 __all__ = ["Demand", "DemandViewSet"]

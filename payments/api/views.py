@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billing_project import clock
 from billing_project.api.schema import rest_errors
+from billing_project.api.types import GenericViewSet
 from masters.access import HasTenantRole, caller_for
 from payments.api.filters import PaymentFilter
 from payments.api.serializers import PaymentCreateSerializer, PaymentReasonSerializer, PaymentSerializer
@@ -32,7 +33,7 @@ UUID_PATTERN = "[0-9a-fA-F-]{32,36}"
         responses={200: PaymentSerializer, **rest_errors(403, 404)},
     ),
 )
-class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     serializer_class = PaymentSerializer
     permission_classes = [HasTenantRole]
     filterset_class = PaymentFilter

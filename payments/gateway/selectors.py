@@ -8,6 +8,7 @@ import uuid
 from django.db.models import F, Prefetch, Q, QuerySet
 
 from billing_project.errors import NotFound
+from billing_project.uuids import uuid_or_404
 from masters.access import Caller
 from payments.gateway.errors import GATEWAY_TRANSACTION_NOT_FOUND
 from payments.gateway.models import (
@@ -29,10 +30,9 @@ def transactions_with_history() -> QuerySet[GatewayTransaction]:
 
 
 def gateway_transaction_get(transaction_id: uuid.UUID | str) -> GatewayTransaction:
-    try:
-        key = transaction_id if isinstance(transaction_id, uuid.UUID) else uuid.UUID(str(transaction_id))
-    except ValueError:
-        raise NotFound(GATEWAY_TRANSACTION_NOT_FOUND, f"No gateway transaction {transaction_id}") from None
+    key = uuid_or_404(
+        transaction_id, code=GATEWAY_TRANSACTION_NOT_FOUND, message=f"No gateway transaction {transaction_id}"
+    )
     txn = transactions_with_history().filter(pk=key).first()
     if txn is None:
         raise NotFound(GATEWAY_TRANSACTION_NOT_FOUND, f"No gateway transaction {transaction_id}")

@@ -22,7 +22,8 @@ from django.core.validators import URLValidator
 from django.db import transaction
 
 from billing_project.errors import DomainError
-from billing_project.money import ZERO, MoneyError, fits_column, to_money
+from billing_project.money import ZERO, InexactMoney, MoneyError, exact_money
+from billing_project.uuids import uuid_or_none
 from bills.models import Bill
 from masters.access import Caller, require_role
 from masters.models import Role
@@ -69,11 +70,11 @@ INITIATE_ROLES = (*PAYMENT_ROLES, Role.CITIZEN)
 
 def _amount(value: Decimal) -> Decimal:
     try:
-        amount = to_money(value)
+        amount = exact_money(value)
+    except InexactMoney:
+        raise amount_invalid(f"Invalid amount {value}: at most two decimal places and 12 digits") from None
     except MoneyError:
         raise amount_invalid(f"Not an amount: {value}") from None
-    if amount != Decimal(value) or not fits_column(amount):
-        raise amount_invalid(f"Invalid amount {value}: at most two decimal places and 12 digits")
     if amount <= ZERO:
         raise amount_invalid("An online payment must be more than zero")
     return amount
@@ -95,10 +96,7 @@ def _return_url(value: str) -> str:
 
 
 def _bill(bill_id: uuid.UUID | str) -> Bill:
-    try:
-        key = bill_id if isinstance(bill_id, uuid.UUID) else uuid.UUID(str(bill_id))
-    except ValueError:
-        key = None
+    key = uuid_or_none(bill_id)
     bill = Bill.objects.select_related("tenant").filter(pk=key).first() if key is not None else None
     if bill is None:
         raise DomainError(

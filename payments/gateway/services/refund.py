@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Sum
 
 from billing_project.errors import ConflictError, DomainError, NotFound
-from billing_project.money import ZERO, MoneyError, to_money
+from billing_project.money import ZERO, MoneyError, exact_money, to_money
 from masters.access import Caller, require_role
 from masters.models import Role
 from payments.gateway.adapters import adapter_for
@@ -51,10 +51,10 @@ def _refund_amount(value: Decimal | None, remaining: Decimal) -> Decimal:
     if value is None:
         return remaining
     try:
-        amount = to_money(value)
+        amount: Decimal | None = exact_money(value, column=False)
     except MoneyError:
         amount = None
-    if amount is None or amount != Decimal(value) or amount <= ZERO:
+    if amount is None or amount <= ZERO:
         raise DomainError(GATEWAY_REFUND_AMOUNT_INVALID, f"Invalid refund amount {value}")
     if amount > remaining:
         raise DomainError(

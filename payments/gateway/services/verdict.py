@@ -24,6 +24,7 @@ import uuid
 from django.db import IntegrityError, transaction
 
 from billing_project.errors import DomainError, NotFound
+from billing_project.uuids import uuid_or_404
 from masters.access import Caller
 from payments.gateway.domain.polling import poll_delay
 from payments.gateway.domain.verdicts import (
@@ -80,10 +81,9 @@ def gateway_caller(gateway: str) -> Caller:
 
 
 def transaction_key(transaction_id: uuid.UUID | str) -> uuid.UUID:
-    try:
-        return transaction_id if isinstance(transaction_id, uuid.UUID) else uuid.UUID(str(transaction_id))
-    except ValueError:
-        raise NotFound(GATEWAY_TRANSACTION_NOT_FOUND, f"No gateway transaction {transaction_id}") from None
+    return uuid_or_404(
+        transaction_id, code=GATEWAY_TRANSACTION_NOT_FOUND, message=f"No gateway transaction {transaction_id}"
+    )
 
 
 def online_payment_input(txn: GatewayTransaction, *, transaction_number: str, at: dt.datetime) -> PaymentInput:

@@ -15,7 +15,7 @@ from typing import Any
 
 import django_filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -23,6 +23,7 @@ from rest_framework.response import Response
 
 from billing_project import clock
 from billing_project.api.schema import rest_errors
+from billing_project.api.types import FilterSet, GenericViewSet
 from masters.access import HasTenantRole, caller_for
 from payments.imports.api.serializers import (
     ImportRowSerializer,
@@ -37,7 +38,7 @@ from payments.imports.services import import_run_create
 UUID_PATTERN = "[0-9a-fA-F-]{32,36}"
 
 
-class ImportRunFilter(django_filters.FilterSet):  # type: ignore[misc]
+class ImportRunFilter(FilterSet):
     tenant = django_filters.CharFilter(field_name="tenant__code")
     kind = django_filters.ChoiceFilter(choices=ImportKind.choices)
     status = django_filters.ChoiceFilter(choices=ImportStatus.choices)
@@ -56,7 +57,7 @@ class ImportRunFilter(django_filters.FilterSet):  # type: ignore[misc]
         responses={200: ImportRunSerializer, **rest_errors(403, 404)},
     ),
 )
-class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     """Batch payment imports (offline collections, settlements) of the tenants the caller reaches."""
 
     serializer_class = ImportRunSerializer

@@ -1,7 +1,8 @@
 """Reading import files: the whole-file checks, the lines, and each line parsed into typed values.
 
-Pure: stdlib and ``billing_project.money`` only. Amounts are read from text with ``Decimal`` (never float) and
-must be exact to the cent; dates are ISO ``YYYY-MM-DD``. See ``docs/payment-imports.md`` for the formats.
+Pure: stdlib, ``billing_project.money`` and the app's error codes only. Amounts are read from text with the
+kernel's ``exact_money`` (never float) and must be exact to the cent; dates are ISO ``YYYY-MM-DD``. See
+``docs/payment-imports.md`` for the formats.
 
 - ``read_file(content, columns)``: decode (UTF-8, a BOM is allowed), check size, CSV syntax and header; refuse
   the whole file with ``FileRefused`` otherwise. Answers the text and the number of data lines.
@@ -24,7 +25,7 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from billing_project.money import MoneyError, fits_column, to_money
+from billing_project.money import MoneyError, exact_money
 from payments.imports.errors import (
     PAYMENT_IMPORT_BAD_AMOUNT,
     PAYMENT_IMPORT_BAD_DATE,
@@ -219,13 +220,11 @@ def parse_amount(text: str, name: str = "amount") -> Decimal:
             f"{name} {text!r} is not an amount: digits with at most two decimals, no sign, no thousands separator",
         )
     try:
-        amount = to_money(Decimal(text))
-    except MoneyError:  # more digits than the decimal context holds: far beyond any column
+        amount = exact_money(text)
+    except MoneyError:  # the pattern allows two places: too many digits for the column or the decimal context
         raise RowProblem(PAYMENT_IMPORT_BAD_AMOUNT, f"{name} {text!r} is too large") from None
     if amount <= 0:
         raise RowProblem(PAYMENT_IMPORT_BAD_AMOUNT, f"{name} {text!r} must be more than 0")
-    if not fits_column(amount):
-        raise RowProblem(PAYMENT_IMPORT_BAD_AMOUNT, f"{name} {text!r} is too large")
     return amount
 
 

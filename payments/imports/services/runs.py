@@ -21,6 +21,7 @@ from django.contrib.auth import get_user_model
 from django.db import InterfaceError, OperationalError, transaction
 
 from billing_project.errors import DomainError, NotFound, PermissionDeniedError
+from billing_project.uuids import uuid_or_404
 from masters.access import Caller, caller_for, require_role
 from masters.models import Tenant
 from payments.imports.domain.csvfile import (
@@ -114,10 +115,7 @@ def import_run_create(
 
 
 def import_run_get(run_id: uuid.UUID | str) -> ImportRun:
-    try:
-        key = run_id if isinstance(run_id, uuid.UUID) else uuid.UUID(str(run_id))
-    except ValueError:
-        raise NotFound(PAYMENT_IMPORT_RUN_NOT_FOUND, f"No import run {run_id}") from None
+    key = uuid_or_404(run_id, code=PAYMENT_IMPORT_RUN_NOT_FOUND, message=f"No import run {run_id}")
     run = ImportRun.objects.select_related("tenant", "uploaded_by").filter(pk=key).first()
     if run is None:
         raise NotFound(PAYMENT_IMPORT_RUN_NOT_FOUND, f"No import run {run_id}")

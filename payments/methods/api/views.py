@@ -16,13 +16,14 @@ from typing import Any
 
 import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billing_project import clock
 from billing_project.api.schema import rest_errors
+from billing_project.api.types import FilterSet, GenericViewSet
 from masters.access import HasTenantRole, caller_for
 from payments.gateway.api.serializers import GatewayTransactionDetailSerializer
 from payments.methods.api.serializers import (
@@ -47,7 +48,7 @@ from payments.methods.services import (
 UUID_PATTERN = "[0-9a-fA-F-]{32,36}"
 
 
-class PaymentMethodFilter(django_filters.FilterSet):  # type: ignore[misc]
+class PaymentMethodFilter(FilterSet):
     payer = django_filters.UUIDFilter(field_name="payer_id")
     status = django_filters.ChoiceFilter(choices=MethodStatus.choices)
 
@@ -56,7 +57,7 @@ class PaymentMethodFilter(django_filters.FilterSet):  # type: ignore[misc]
         fields = ["payer", "status"]
 
 
-class MandateFilter(django_filters.FilterSet):  # type: ignore[misc]
+class MandateFilter(FilterSet):
     payer = django_filters.UUIDFilter(field_name="payer_id")
     tenant = django_filters.CharFilter(field_name="tenant__code")
     business_service = django_filters.CharFilter()
@@ -68,7 +69,7 @@ class MandateFilter(django_filters.FilterSet):  # type: ignore[misc]
         fields = ["payer", "tenant", "business_service", "consumer_code", "active"]
 
 
-class ChargeFilter(django_filters.FilterSet):  # type: ignore[misc]
+class ChargeFilter(FilterSet):
     mandate = django_filters.NumberFilter(field_name="mandate_id")
     status = django_filters.ChoiceFilter(choices=ChargeStatus.choices)
     consumer_code = django_filters.CharFilter(field_name="bill__consumer_code")
@@ -86,7 +87,7 @@ class ChargeFilter(django_filters.FilterSet):  # type: ignore[misc]
         summary="One saved payment method", responses={200: PaymentMethodSerializer, **rest_errors(404)}
     ),
 )
-class PaymentMethodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+class PaymentMethodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     serializer_class = PaymentMethodSerializer
     permission_classes = [HasTenantRole]
     filterset_class = PaymentMethodFilter
@@ -172,7 +173,7 @@ class PaymentMethodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     ),
     retrieve=extend_schema(summary="One autopay mandate", responses={200: MandateSerializer, **rest_errors(404)}),
 )
-class MandateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+class MandateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     serializer_class = MandateSerializer
     permission_classes = [HasTenantRole]
     filterset_class = MandateFilter
@@ -223,7 +224,7 @@ class MandateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     ),
     retrieve=extend_schema(summary="One autopay charge", responses={200: ChargeSerializer, **rest_errors(404)}),
 )
-class ChargeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+class ChargeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     serializer_class = ChargeSerializer
     permission_classes = [HasTenantRole]
     filterset_class = ChargeFilter

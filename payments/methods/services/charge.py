@@ -38,6 +38,7 @@ from django.db.models import F, Q
 
 from billing_project.errors import ConflictError, DomainError, NotFound
 from billing_project.money import to_money
+from billing_project.uuids import uuid_or_404
 from bills.models import Bill, BillStatus
 from bills.services import FetchCriteria, bill_fetch, is_current
 from masters.access import Caller, require_role
@@ -126,10 +127,7 @@ def _lock(charge_id: uuid.UUID | str) -> tuple[AutopayMandate, AutopayCharge]:
     (``payment_method_revoke`` locks payer → method → mandates); the outcome of a hard decline updates the
     method, so the method is locked first here, never after the mandate (that inversion could deadlock).
     A mandate's payment method never changes, so reading its id before locking is safe."""
-    try:
-        key = charge_id if isinstance(charge_id, uuid.UUID) else uuid.UUID(str(charge_id))
-    except ValueError:
-        raise NotFound(AUTOPAY_CHARGE_NOT_FOUND, f"No autopay charge {charge_id}") from None
+    key = uuid_or_404(charge_id, code=AUTOPAY_CHARGE_NOT_FOUND, message=f"No autopay charge {charge_id}")
     ids = AutopayCharge.objects.filter(pk=key).values_list("mandate_id", "mandate__payment_method_id").first()
     if ids is None:
         raise NotFound(AUTOPAY_CHARGE_NOT_FOUND, f"No autopay charge {charge_id}")

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 
 from billing_project.db import is_unique_violation
 from billing_project.errors import ConflictError, DomainError, NotFound
-from billing_project.money import MoneyError, fits_column, to_money
+from billing_project.money import MoneyError, exact_money
 from demands.models import ConsumerAccount, Demand
 from masters.access import Caller, require_role
 from masters.models import Payer
@@ -43,10 +43,10 @@ def _max_amount(value: Decimal | None) -> Decimal | None:
     if value is None:
         return None
     try:
-        amount = to_money(value)
+        amount: Decimal | None = exact_money(value)
     except MoneyError:
         amount = None
-    if amount is None or amount != Decimal(value) or amount <= 0 or not fits_column(amount):
+    if amount is None or amount <= 0:
         raise DomainError(
             AUTOPAY_MANDATE_INVALID,
             "max_amount must be a positive amount with at most two decimal places",

@@ -21,6 +21,7 @@ import uuid
 from decimal import Decimal
 
 from billing_project.errors import ConflictError, NotFound
+from billing_project.uuids import uuid_or_none
 from bills.models import Bill
 from masters.access import Caller
 from payments.gateway.models import GatewayTransaction
@@ -45,7 +46,7 @@ def payment_method_pay(
     check_usable(method, at)
     own = caller.user_id is not None and method.payer.user_id == caller.user_id
     if not own and not caller.is_superuser:
-        bill_key = _uuid(bill_id)
+        bill_key = uuid_or_none(bill_id)
         bill = Bill.objects.filter(pk=bill_key).values_list("payer_id").first() if bill_key else None
         if bill is not None and bill[0] != method.payer_id:  # an unknown bill: the gateway service says so
             raise ConflictError(
@@ -60,10 +61,3 @@ def payment_method_pay(
         payment_method_id=method.pk,
         at=at,
     )
-
-
-def _uuid(value: uuid.UUID | str) -> uuid.UUID | None:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError:
-        return None
