@@ -10,7 +10,7 @@ from django.conf import settings
 from demands.services.inputs import DemandInput
 from masters.digit.payers import PayerHint, is_masked, payers_ensure_by_uuid
 from masters.models import Payer
-from masters.services.payers import payer_match_or_create
+from masters.services import payer_match_or_create
 
 
 def payers_prepare(demands: Sequence[DemandInput]) -> None:

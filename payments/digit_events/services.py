@@ -53,9 +53,14 @@ from payments.models import (
     ReceiptType,
 )
 from payments.selectors import bills_of_payment
-from payments.services.locking import Locked, lock_for_bills
-from payments.services.reverse import REVERSED_STATUSES, payment_reverse_record
-from payments.services.writeback import DetailRecord, writeback_apply
+from payments.services import (
+    REVERSED_STATUSES,
+    DetailRecord,
+    Locked,
+    lock_for_bills,
+    payment_reverse_record,
+    writeback_apply,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Writes of the payments app.
+"""Writes of the payment core — import them from here, not from the modules (an import-linter contract says so).
 
 - ``inputs``: ``PaymentInput`` / ``PaymentDetailInput``, what a counter sends
 - ``errors``: the error codes (the reference's collection codes, and ``PAYMENT_*`` for new rules)
@@ -14,21 +14,28 @@
 
 from payments.services.create import payment_create, payment_integrity_error, payment_record
 from payments.services.inputs import PaymentDetailInput, PaymentInput
+from payments.services.locking import Locked, lock_for_bills
 from payments.services.remit import payment_remit
-from payments.services.reverse import payment_cancel, payment_dishonour
+from payments.services.reverse import REVERSED_STATUSES, payment_cancel, payment_dishonour, payment_reverse_record
 from payments.services.validation import PaymentPlan, payment_validate
-from payments.services.writeback import payment_writeback_apply
+from payments.services.writeback import DetailRecord, payment_writeback_apply, writeback_apply
 
 __all__ = [
+    "REVERSED_STATUSES",
+    "DetailRecord",
+    "Locked",
     "PaymentDetailInput",
     "PaymentInput",
     "PaymentPlan",
+    "lock_for_bills",
     "payment_cancel",
     "payment_create",
     "payment_dishonour",
     "payment_integrity_error",
     "payment_record",
     "payment_remit",
+    "payment_reverse_record",
     "payment_validate",
     "payment_writeback_apply",
+    "writeback_apply",
 ]
