@@ -132,7 +132,7 @@ def rows(sql: str, params: list[object]) -> list[tuple[object, ...]]:
 def test_the_views_have_digits_columns(db: object) -> None:
     for view, columns in DIGIT_COLUMNS.items():
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT * FROM {view} LIMIT 0")  # noqa: S608 - our own names
+            cursor.execute(f"SELECT * FROM {view} LIMIT 0")
             assert [c.name for c in cursor.description] == columns, view
 
 
@@ -142,7 +142,8 @@ def test_bill_genie_and_calculator_queries_return_our_rows(digit: Digit) -> None
     # bill-genie: bills with their details and account details of a consumer, newest first
     found = rows(
         """SELECT b.id, b.status, b.mobilenumber, b.payerid, bd.billno, bd.totalamount, bd.partpaymentallowed,
-                  bd.collectionmodesnotallowed, bd.fromperiod, bd.expirydate, ad.taxheadcode, ad.amount, ad.demanddetailid
+                  bd.collectionmodesnotallowed, bd.fromperiod, bd.expirydate,
+                  ad.taxheadcode, ad.amount, ad.demanddetailid
              FROM egbs_bill_v1 b
              JOIN egbs_billdetail_v1 bd ON bd.billid = b.id AND bd.tenantid = b.tenantid
              JOIN egbs_billaccountdetail_v1 ad ON ad.billdetail = bd.id AND ad.tenantid = bd.tenantid
@@ -176,7 +177,8 @@ def test_bill_genie_and_calculator_queries_return_our_rows(digit: Digit) -> None
              FROM egbs_demand_v1 d
              JOIN egbs_demanddetail_v1 dd ON dd.demandid = d.id AND dd.tenantid = d.tenantid
             WHERE d.tenantid = %s AND d.businessservice = %s AND d.status = 'ACTIVE' AND d.ispaymentcompleted = false
-            GROUP BY d.id, d.consumercode, d.payer, d.taxperiodfrom, d.taxperiodto, d.createdby, d.ispaymentcompleted""",
+            GROUP BY d.id, d.consumercode, d.payer, d.taxperiodfrom, d.taxperiodto, d.createdby,
+                     d.ispaymentcompleted""",
         ["pb.amritsar", "PT"],
     )
     assert demands == [
