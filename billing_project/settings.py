@@ -385,6 +385,20 @@ DIGIT_KAFKA_CONSUME_UNPREFIXED = env.bool("DIGIT_KAFKA_CONSUME_UNPREFIXED", defa
 DIGIT_KAFKA_CONSUMER_GROUP = env.str("DIGIT_KAFKA_CONSUMER_GROUP", default="billing-payment-writeback")
 # Extra librdkafka settings for the consumer (JSON object), e.g. security.protocol, sasl.*, session.timeout.ms.
 DIGIT_KAFKA_CONSUMER_CONFIG = env.json("DIGIT_KAFKA_CONSUMER_CONFIG", default={})
+# Publishing DIGIT's topics (payment-create/-cancel for payments this service takes, bill-cancel-topic-name) through
+# the outbox's kafka channel; on when Kafka is configured. Central instance: topics prefixed with the state.
+DIGIT_KAFKA_PUBLISH = env.bool("DIGIT_KAFKA_PUBLISH", default=bool(DIGIT_KAFKA_BOOTSTRAP_SERVERS))
+DIGIT_KAFKA_CENTRAL_INSTANCE = env.bool("DIGIT_KAFKA_CENTRAL_INSTANCE", default=False)
+# The outbox's kafka channel: broker, producer settings (JSON object), and how long one attempt waits.
+OUTBOX_KAFKA_BOOTSTRAP_SERVERS = env.str("OUTBOX_KAFKA_BOOTSTRAP_SERVERS", default=DIGIT_KAFKA_BOOTSTRAP_SERVERS)
+OUTBOX_KAFKA_CONFIG = env.json("OUTBOX_KAFKA_CONFIG", default={})
+OUTBOX_KAFKA_TIMEOUT_SECONDS = env.float("OUTBOX_KAFKA_TIMEOUT_SECONDS", default=10.0)
+# Signed webhooks to the subscribers of the admin's WebhookSubscription (events of payments and bills).
+WEBHOOKS_ENABLED = env.bool("WEBHOOKS_ENABLED", default=False)
+# The outbox's webhook and http channels: the most one attempt may take.
+OUTBOX_HTTP_TIMEOUT_SECONDS = env.float("OUTBOX_HTTP_TIMEOUT_SECONDS", default=10.0)
+# egov-workflow-v2: with a URL, amendment transitions are mirrored as process instances (/egov-wf/process/_transition).
+DIGIT_WORKFLOW_URL = env.str("DIGIT_WORKFLOW_URL", default="").rstrip("/")
 
 # --- Security (production) ------------------------------------------------------------------
 if PRODUCTION:

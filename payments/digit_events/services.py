@@ -422,6 +422,7 @@ def _apply_cancel(payment: DigitPayment, info: Mapping[str, Any], at: dt.datetim
         reason=reason,
         actor=payment.modified_by,
         at=at,
+        notify=False,
     )
     return EventStatus.APPLIED
 

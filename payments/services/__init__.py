@@ -13,6 +13,7 @@
 """
 
 from payments.services.create import payment_create, payment_integrity_error, payment_record
+from payments.services.hooks import on_payment_recorded, on_payment_reversed
 from payments.services.inputs import PaymentDetailInput, PaymentInput
 from payments.services.locking import Locked, lock_for_bills
 from payments.services.remit import payment_remit
@@ -28,6 +29,8 @@ __all__ = [
     "PaymentInput",
     "PaymentPlan",
     "lock_for_bills",
+    "on_payment_recorded",
+    "on_payment_reversed",
     "payment_cancel",
     "payment_create",
     "payment_dishonour",

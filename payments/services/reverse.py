@@ -25,6 +25,7 @@ from payments.errors import (
 )
 from payments.models import InstrumentStatus, Payment, PaymentStatus
 from payments.selectors import PAYMENT_ROLES, bills_of_payment, payment_get, payments_with_details
+from payments.services.hooks import payment_reversed
 from payments.services.locking import Locked, lock_for_bills
 from payments.services.validation import INSTRUMENT_MODES
 from payments.services.writeback import writeback_reverse
@@ -107,9 +108,11 @@ def payment_reverse_record(
     reason: str,
     actor: str,
     at: dt.datetime,
+    notify: bool = True,
 ) -> Payment:
     """The reversal inside the caller's transaction (also DIGIT's payment-cancel messages, which have no caller):
-    lock, re-check under the lock, undo the write-back, cancel the paid bills, mark the payment."""
+    lock, re-check under the lock, undo the write-back, cancel the paid bills, mark the payment. ``notify``: tell
+    the registered handlers (publish the reversal); off for a reversal DIGIT itself published."""
     with transaction.atomic(savepoint=False):
         locked = lock_for_bills(bills=bills)
         payment = Payment.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=payment_id)
@@ -132,6 +135,8 @@ def payment_reverse_record(
                 "modified_at",
             ]
         )
+        if notify:
+            payment_reversed(payment_id=payment.pk, actor=actor, at=at)
     return payment
 
 

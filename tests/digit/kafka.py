@@ -77,3 +77,21 @@ def committed_offset(bootstrap: str, group: str, topic: str) -> int:
         return int(partition.offset)
     finally:
         consumer.close()
+
+
+def read_all(bootstrap: str, topic: str, *, expect: int, timeout: float = 30.0) -> list[tuple[bytes | None, bytes]]:
+    """Every message of partition 0 of ``topic`` (key, value), read without a consumer group (no join wait)."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "test-reader", "enable.auto.commit": False})
+    consumer.assign([TopicPartition(topic, 0, 0)])
+    found: list[tuple[bytes | None, bytes]] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(found) < expect and time.monotonic() < deadline:
+            message = consumer.poll(0.5)
+            if message is not None and not message.error():
+                found.append((message.key(), message.value()))
+        return found
+    finally:
+        consumer.close()
