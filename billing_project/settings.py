@@ -7,6 +7,7 @@ DJANGO_ENV=production turns on the production checks: a secret key is required a
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import environ
@@ -347,7 +348,8 @@ DIGIT_USER_SERVICE_TIMEOUT = env.float("DIGIT_USER_SERVICE_TIMEOUT", default=5.0
 DIGIT_USER_CACHE_SECONDS = env.int("DIGIT_USER_CACHE_SECONDS", default=60)
 DIGIT_USER_CACHE_URL = env.str("DIGIT_USER_CACHE_URL", default=REDIS_URL)
 # DIGIT role code -> our roles (JSON object of lists). Unset: the defaults of docs/digit-deployment.md.
-DIGIT_ROLE_MAP = env.json("DIGIT_ROLE_MAP", default=None)
+_DIGIT_ROLE_MAP = env.str("DIGIT_ROLE_MAP", default="").strip()
+DIGIT_ROLE_MAP = json.loads(_DIGIT_ROLE_MAP) if _DIGIT_ROLE_MAP else None
 # The uuid of the installation's internal microservice user (egov-user answers it plain, unmasked details).
 DIGIT_INTERNAL_MICROSERVICE_USER_UUID = env.str("DIGIT_INTERNAL_MICROSERVICE_USER_UUID", default="")
 # Anonymous bill fetch/search by (tenant, business service, consumer code), as DIGIT's quick pay does.
