@@ -7,8 +7,7 @@ from typing import Any
 from billing_project import clock
 from billing_project.tasks import retry_safe_bound_task, retry_safe_task
 from bills.models import RunStatus
-from bills.services.expiry import bills_expire_due
-from bills.services.runs import billing_run_continue, billing_run_execute, billing_runs_resubmit_stale
+from bills.services import billing_run_continue, billing_run_execute, billing_runs_resubmit_stale, bills_expire_due
 
 CHUNKS_PER_TASK = 50
 

@@ -27,13 +27,16 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from billing_project import clock
-from billing_project.errors import DomainError, NotFound
+from billing_project.errors import NOT_FOUND, DomainError, NotFound
 from billing_project.outbox import outbox_enqueue
 from billing_project.outbox.selectors import outbox_undelivered_about
+from bills.errors import INVALID_CHUNK_SIZE
 from bills.models import BillingRun, BillingRunError, RunStatus
 from bills.services.generation import AccountRef, bills_generate_bulk
+from demands.errors import INVALID_TENANTID
 from demands.models import ConsumerAccount
 from masters.access import Caller, require_role
+from masters.errors import EG_BS_BUSINESSSERVICE_NOTFOUND
 from masters.models import Role, Tenant
 from masters.selectors import business_services_for
 
@@ -65,14 +68,14 @@ def billing_run_create(
     is submitted through the outbox in the same transaction (``billing_run_start``)."""
     tenant = Tenant.objects.filter(code=tenant_code).first()
     if tenant is None:
-        raise DomainError("INVALID TENANTID", f"No data found for this tenentID {tenant_code}")
+        raise DomainError(INVALID_TENANTID, f"No data found for this tenentID {tenant_code}")
     require_role(caller, tenant_code, RUN_ROLES, "start billing runs")
     if not business_services_for(tenant_code, codes=[business_service]).exists():
         raise DomainError(
-            "EG_BS_BUSINESSSERVICE_NOTFOUND", f"No Business Service masters found for give codes [{business_service}]"
+            EG_BS_BUSINESSSERVICE_NOTFOUND, f"No Business Service masters found for give codes [{business_service}]"
         )
     if not 1 <= chunk_size <= MAX_CHUNK:
-        raise DomainError("INVALID_CHUNK_SIZE", f"chunk_size must be between 1 and {MAX_CHUNK}")
+        raise DomainError(INVALID_CHUNK_SIZE, f"chunk_size must be between 1 and {MAX_CHUNK}")
     codes = sorted(set(consumer_codes)) if consumer_codes else None
     with transaction.atomic(durable=True):
         run = BillingRun(
@@ -195,7 +198,7 @@ def billing_run_advance(*, run_id: int, actor: str = "billing-run") -> bool:
     with transaction.atomic(durable=True):
         run = BillingRun.objects.select_for_update(of=("self",)).select_related("tenant").filter(pk=run_id).first()
         if run is None:
-            raise NotFound("NOT_FOUND", f"No billing run {run_id}.")
+            raise NotFound(NOT_FOUND, f"No billing run {run_id}.")
         if run.status in (RunStatus.COMPLETED, RunStatus.FAILED):
             return True
         now = clock.now()
@@ -260,7 +263,7 @@ def billing_run_execute(
     run RUNNING: calling this again resumes it, redoing the chunk that rolled back.
     """
     if not BillingRun.objects.filter(pk=run_id).exists():
-        raise NotFound("NOT_FOUND", f"No billing run {run_id}.")
+        raise NotFound(NOT_FOUND, f"No billing run {run_id}.")
     done, chunks = False, 0
     while not done and (max_chunks is None or chunks < max_chunks):
         try:

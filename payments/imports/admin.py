@@ -31,8 +31,7 @@ from masters.models import Tenant
 from payments.imports.domain.csvfile import MAX_FILE_BYTES
 from payments.imports.models import ImportKind, ImportRow, ImportRun, RowOutcome
 from payments.imports.selectors import IMPORT_ROLES
-from payments.imports.services import import_run_create
-from payments.imports.services.runs import run_subject
+from payments.imports.services import import_run_create, run_subject
 
 if TYPE_CHECKING:
     ModelChoiceField = forms.ModelChoiceField[Any]

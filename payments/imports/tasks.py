@@ -9,8 +9,7 @@ from django.db import InterfaceError, OperationalError
 
 from billing_project import clock
 from payments.imports.models import ImportStatus
-from payments.imports.services import import_run_execute
-from payments.imports.services.runs import import_run_continue, import_runs_resubmit_stale
+from payments.imports.services import import_run_continue, import_run_execute, import_runs_resubmit_stale
 
 ROWS_PER_TASK = 500
 

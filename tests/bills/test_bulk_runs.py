@@ -29,9 +29,8 @@ from billing_project import clock
 from billing_project.outbox import OutboxMessage, OutboxStatus
 from bills.domain.aggregation import BillDraft, DemandData, DemandLineData, build_bill
 from bills.models import Bill, BillAccountDetail, BillDetail, BillingRun, BillingRunError, BillStatus, RunStatus
-from bills.services import generation
+from bills.services import billing_run_advance, billing_run_create, billing_run_execute, generation, run_subject
 from bills.services.bulk_write import new_ids
-from bills.services.runs import billing_run_advance, billing_run_create, billing_run_execute, run_subject
 from bills.tasks import execute_billing_run
 from demands.models import ConsumerAccount, Demand, DemandStatus
 from demands.services import PayerInput

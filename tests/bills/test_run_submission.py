@@ -14,7 +14,7 @@ from billing_project import clock
 from billing_project.outbox import OutboxMessage, OutboxStatus
 from billing_project.outbox.tasks import outbox_sweep
 from bills.models import Bill, BillingRun, BillStatus, RunStatus
-from bills.services.runs import billing_run_create, billing_runs_resubmit_stale, run_subject
+from bills.services import billing_run_create, billing_runs_resubmit_stale, run_subject
 from bills.tasks import execute_billing_run, resubmit_stale_runs
 from masters.models import Role
 from tests.bills.conftest import AT

@@ -21,13 +21,7 @@ from billing_project import clock
 from billing_project.errors import DomainError
 from billing_project.outbox.selectors import outbox_delivery_note, outbox_latest_about
 from bills.models import BillingRun, RunStatus
-from bills.services.runs import (
-    DEFAULT_CHUNK_SIZE,
-    billing_run_create,
-    billing_run_execute,
-    billing_run_start,
-    run_subject,
-)
+from bills.services import DEFAULT_CHUNK_SIZE, billing_run_create, billing_run_execute, billing_run_start, run_subject
 from masters.access import Caller
 
 BAR_WIDTH = 30

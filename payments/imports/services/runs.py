@@ -26,9 +26,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import InterfaceError, OperationalError, transaction
 
-from billing_project.errors import DomainError, PermissionDeniedError
+from billing_project.errors import DomainError, NotFound, PermissionDeniedError
 from billing_project.outbox import outbox_enqueue
 from billing_project.outbox.selectors import outbox_undelivered_about
+from billing_project.uuids import uuid_or_404
 from masters.access import Caller, caller_for, require_role
 from masters.models import Tenant
 from payments.imports.domain.csvfile import (
@@ -40,14 +41,14 @@ from payments.imports.domain.csvfile import (
     iter_lines,
     read_file,
 )
-from payments.imports.models import ImportKind, ImportRow, ImportRun, ImportStatus
-from payments.imports.selectors import IMPORT_ROLES
-from payments.imports.services.errors import (
+from payments.imports.errors import (
     PAYMENT_IMPORT_BAD_FILE_NAME,
+    PAYMENT_IMPORT_RUN_NOT_FOUND,
     PAYMENT_IMPORT_UNKNOWN_KIND,
     PAYMENT_IMPORT_UNKNOWN_TENANT,
-    ImportRunNotFound,
 )
+from payments.imports.models import ImportKind, ImportRow, ImportRun, ImportStatus
+from payments.imports.selectors import IMPORT_ROLES
 from payments.imports.services.offline import offline_row_import
 from payments.imports.services.settlement import settlement_row_import
 
@@ -179,13 +180,10 @@ def import_runs_resubmit_stale(*, at: dt.datetime, limit: int = 100) -> int:
 
 
 def import_run_get(run_id: uuid.UUID | str) -> ImportRun:
-    try:
-        key = run_id if isinstance(run_id, uuid.UUID) else uuid.UUID(str(run_id))
-    except ValueError:
-        raise ImportRunNotFound(message=f"No import run {run_id}") from None
+    key = uuid_or_404(run_id, code=PAYMENT_IMPORT_RUN_NOT_FOUND, message=f"No import run {run_id}")
     run = ImportRun.objects.select_related("tenant", "uploaded_by").filter(pk=key).first()
     if run is None:
-        raise ImportRunNotFound(message=f"No import run {run_id}")
+        raise NotFound(PAYMENT_IMPORT_RUN_NOT_FOUND, f"No import run {run_id}")
     return run
 
 

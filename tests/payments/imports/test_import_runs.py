@@ -12,8 +12,7 @@ from billing_project.outbox import OutboxMessage, OutboxStatus
 from payments.imports import tasks
 from payments.imports.domain import csvfile
 from payments.imports.models import ImportKind, ImportRun, ImportStatus
-from payments.imports.services import import_run_create
-from payments.imports.services.runs import run_subject
+from payments.imports.services import import_run_create, run_subject
 from payments.models import Payment
 from tests.payments.conftest import CITY, PAY_AT, line, make_bill, pt_demand
 from tests.payments.imports.conftest import OFFLINE_HEADER, counts, create_run, offline_csv

@@ -17,7 +17,7 @@ from billing_project.outbox.tasks import outbox_sweep
 from masters.models import Role
 from payments.imports import tasks
 from payments.imports.models import ImportRun, ImportStatus
-from payments.imports.services.runs import import_runs_resubmit_stale, run_subject
+from payments.imports.services import import_runs_resubmit_stale, run_subject
 from payments.models import Payment
 from tests.outage import celery_broker, closed_port
 from tests.payments.conftest import CITY, PAY_AT, line, make_bill, pt_demand
