@@ -14,6 +14,7 @@ import pytest
 from django.db import connection, transaction
 
 from billing_project import clock
+from billing_project.errors import ConflictError, NotFound
 from billing_project.outbox import (
     Channel,
     Delivery,
@@ -27,7 +28,6 @@ from billing_project.outbox import (
     outbox_enqueue,
 )
 from billing_project.outbox.backoff import backoff_seconds
-from billing_project.outbox.errors import OutboxMessageStateError
 from billing_project.outbox.models import OutboxThrottle
 from billing_project.outbox.relay import outbox_relay
 from billing_project.outbox.services import outbox_message_discard, outbox_message_retry
@@ -479,7 +479,7 @@ def test_staff_retry_brings_a_parked_message_back_now_with_fresh_attempts(
         later,
     )
     assert len(probe.deliveries) == 2
-    with pytest.raises(OutboxMessageStateError, match="DELIVERED"):
+    with pytest.raises(ConflictError, match="DELIVERED"):
         outbox_message_retry(message_id=message.pk, actor="ops", at=later)
 
 
@@ -497,18 +497,17 @@ def test_staff_discard_and_what_it_refuses(probe: Probe) -> None:
     )
     with clock.frozen(T0 + dt.timedelta(days=1)):
         assert outbox_relay().claimed == 0
-    with pytest.raises(OutboxMessageStateError):
+    with pytest.raises(ConflictError):
         outbox_message_retry(message_id=waiting.pk, actor="ops", at=T0)
     in_flight = _enqueue(not_before=T0)
     OutboxMessage.objects.filter(pk=in_flight.pk).update(
         claimed_by="h:1:x", claimed_until=T0 + dt.timedelta(seconds=60)
     )
-    with pytest.raises(OutboxMessageStateError, match="being delivered"):
+    with pytest.raises(ConflictError, match="being delivered"):
         outbox_message_discard(message_id=in_flight.pk, actor="ops", reason="r", at=T0)
-    from billing_project.outbox.errors import OutboxMessageNotFound
-
-    with pytest.raises(OutboxMessageNotFound):
+    with pytest.raises(NotFound) as missing:
         outbox_message_discard(message_id="not-a-uuid", actor="ops", reason="r", at=T0)
+    assert (missing.value.code, missing.value.http_status) == ("OUTBOX_MESSAGE_NOT_FOUND", 404)
 
 
 # --- the celery channel against a real broker ----------------------------------------------------------------------
