@@ -339,3 +339,30 @@ def _tenant_pk(code: str) -> int:
     from masters.models import Tenant
 
     return Tenant.objects.get(code=code).pk
+
+
+def test_a_calculator_retry_with_a_new_request_info_is_a_replay(digit: Digit) -> None:
+    """Issue 14 point 11 (built under issue 11): the retry builds a new RequestInfo (ts, msgId)."""
+    demand = {
+        "tenantId": "pb.amritsar",
+        "consumerCode": "PT-107-000321",
+        "consumerType": "RESIDENTIAL",
+        "businessService": "PT",
+        "payer": {"uuid": digit.citizen["uuid"]},
+        "taxPeriodFrom": PTAN2019[0],
+        "taxPeriodTo": PTAN2019[1],
+        "demandDetails": [line("PT_TAX", "100")],
+    }
+    first = post(
+        "/billing-service/demand/_create",
+        {"RequestInfo": request_info(Digit.TOKENS["system"], ts=1714557600000, msgId="a|en_IN"), "Demands": [demand]},
+        HTTP_IDEMPOTENCY_KEY="ws-calc-run-42",
+    )
+    again = post(
+        "/billing-service/demand/_create",
+        {"RequestInfo": request_info(Digit.TOKENS["system"], ts=1714557699999, msgId="b|en_IN"), "Demands": [demand]},
+        HTTP_IDEMPOTENCY_KEY="ws-calc-run-42",
+    )
+    assert (first.status_code, again.status_code, again.headers.get("Idempotent-Replayed")) == (201, 201, "true")
+    assert again.json()["Demands"][0]["id"] == first.json()["Demands"][0]["id"]
+    assert Demand.objects.filter(consumer_code="PT-107-000321").count() == 1

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('kernel', '0004_beat_schedule_outbox_sweep'),
+        ('kernel', '0005_idempotency_lease'),
     ]
 
     operations = [
