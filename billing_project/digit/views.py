@@ -112,8 +112,9 @@ def digit_exception_handler(exc: Exception, context: dict[str, Any]) -> Response
         errors = [error_entry(e.code, e.message, None, e.params) for e in exc.errors]
         return Response(errors_body(errors), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DomainError):
-        # The reference answers every business refusal with 400; only identity failures differ.
-        http = exc.http_status if exc.http_status in (401, 403) else status.HTTP_400_BAD_REQUEST
+        # The reference answers every business refusal with 400; identity failures and an unavailable dependency
+        # (503, e.g. egov-user) keep their status.
+        http = exc.http_status if exc.http_status in (401, 403, 503) else status.HTTP_400_BAD_REQUEST
         return Response(errors_body([error_entry(exc.code, exc.message, None, exc.params)]), status=http)
     if isinstance(exc, IntegrityError):
         logger.info("integrity error answered as a conflict: %s", exc)

@@ -366,3 +366,27 @@ def test_a_calculator_retry_with_a_new_request_info_is_a_replay(digit: Digit) ->
     assert (first.status_code, again.status_code, again.headers.get("Idempotent-Replayed")) == (201, 201, "true")
     assert again.json()["Demands"][0]["id"] == first.json()["Demands"][0]["id"]
     assert Demand.objects.filter(consumer_code="PT-107-000321").count() == 1
+
+
+def test_an_egov_user_that_cannot_search_payers_is_a_503_and_nothing_is_written(digit: Digit) -> None:
+    info = request_info(Digit.TOKENS["employee"])
+    warm = post("/billing-service/demand/_search?tenantId=pb.amritsar&businessService=PT", {"RequestInfo": info})
+    assert warm.status_code == 200  # the token is validated (and cached) first
+    digit.egov.status = 500  # from now on egov-user answers 500 (the token is cached)
+    demand = {
+        "tenantId": "pb.amritsar",
+        "consumerCode": "PT-107-000654",
+        "consumerType": "RESIDENTIAL",
+        "businessService": "PT",
+        "payer": {"uuid": digit.citizen["uuid"]},
+        "taxPeriodFrom": PTAN2019[0],
+        "taxPeriodTo": PTAN2019[1],
+        "demandDetails": [line("PT_TAX", "100")],
+    }
+    response = post("/billing-service/demand/_create", {"RequestInfo": info, "Demands": [demand]})
+    assert response.status_code == 503
+    [error] = response.json()["Errors"]
+    assert error["code"] == "DIGIT_USER_SERVICE_UNAVAILABLE"
+    assert error["message"].startswith("The user service (egov-user) cannot be asked about the payers now")
+    assert not Payer.objects.exists()
+    assert not Demand.objects.exists()

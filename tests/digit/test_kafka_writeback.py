@@ -350,3 +350,40 @@ def test_the_message_parser_names_what_is_wrong(raw: bytes, code: str, text: str
         parse_payment_message(raw)
     assert caught.value.code == code
     assert text in str(caught.value)
+
+
+def test_staff_see_parked_messages_and_retry_them_from_the_admin(digit: Digit, user_factory: Any) -> None:
+    from django.test import Client
+
+    from billing_project import clock
+
+    bill = pt_bill(digit)
+    message = json.loads(payment_message(bill, payment_id=str(uuid.uuid4()), adjusted={"PT_TAX": 900}))
+    message["Payment"]["paymentDetails"][0]["totalAmountPaid"] = 1000
+    event = digit_payment_event_handle(
+        topic="egov.collection.payment-create",
+        partition=0,
+        offset=9,
+        key=None,
+        value=json.dumps(message).encode(),
+        at=clock.now(),
+    )
+    admin = user_factory("ops", superuser=True)
+    client = Client()
+    client.force_login(admin)
+    listing = client.get("/admin/digit_events/digitpaymentevent/?status__exact=PARKED")
+    assert listing.status_code == 200
+    assert b"DIGIT_APPORTION_INVALID" in listing.content
+    response = client.post(
+        "/admin/digit_events/digitpaymentevent/",
+        {"action": "retry_parked", "_selected_action": [event.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    texts = [str(m) for m in response.context["messages"]]
+    assert texts == [
+        f"{event}: still parked: DIGIT_APPORTION_INVALID: paymentDetails[0]: the apportioned amounts add up to "
+        "900.00, not totalAmountPaid 1000.00"
+    ]
+    event.refresh_from_db()
+    assert event.attempts == 2
