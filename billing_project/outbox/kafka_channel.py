@@ -47,6 +47,15 @@ def _producer() -> Any:
         return _producers[key]
 
 
+def producers_close() -> None:
+    """Flush briefly and drop the cached producers (tests; a process that changes brokers)."""
+    with _lock:
+        producers = list(_producers.values())
+        _producers.clear()
+    for producer in producers:
+        producer.flush(1)
+
+
 def deliver_kafka(delivery: Delivery) -> None:
     producer = _producer()
     outcome: dict[str, Any] = {}

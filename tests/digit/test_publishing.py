@@ -62,13 +62,16 @@ def pay(digit: Digit, bill: dict[str, Any], amount: int) -> dict[str, Any]:
 
 
 @pytest.fixture
-def publishing(settings: Any, kafka: dict[str, str]) -> dict[str, str]:
+def publishing(settings: Any, kafka: dict[str, str]) -> Iterator[dict[str, str]]:
     settings.DIGIT_KAFKA_PUBLISH = True
     settings.OUTBOX_KAFKA_BOOTSTRAP_SERVERS = kafka["bootstrap"]
     settings.OUTBOX_KAFKA_TIMEOUT_SECONDS = 5.0
     settings.DIGIT_KAFKA_TOPIC_BILL_CANCEL = f"bill-cancel-topic-name.{kafka['group']}"
     create_topics(kafka["bootstrap"], [settings.DIGIT_KAFKA_TOPIC_BILL_CANCEL])
-    return {**kafka, "bill-cancel": settings.DIGIT_KAFKA_TOPIC_BILL_CANCEL}
+    yield {**kafka, "bill-cancel": settings.DIGIT_KAFKA_TOPIC_BILL_CANCEL}
+    from billing_project.outbox.kafka_channel import producers_close
+
+    producers_close()  # a producer left pointing at a closed port would keep reconnecting
 
 
 def relay() -> Any:
