@@ -30,6 +30,10 @@ else:
 DEBUG = env.bool("DJANGO_DEBUG", default=not PRODUCTION)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "billing_project.boundary.csrf_failure"
+# Request bodies (billing_project/boundary.py): JSON and forms up to DATA_UPLOAD_MAX_MEMORY_SIZE (Django's 2.5 MB);
+# a multipart upload (payment import files are at most 10 MB) up to this; larger ones are refused with 413.
+MULTIPART_MAX_BODY_BYTES = env.int("MULTIPART_MAX_BODY_BYTES", default=12 * 1024 * 1024)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -57,9 +61,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "billing_project.middleware.RequestIdMiddleware",
+    # NULs, deep JSON and oversized bodies refused before anything parses them; API errors JSON in the face's format.
+    "billing_project.boundary.BoundaryMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "billing_project.boundary.ApiCommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
