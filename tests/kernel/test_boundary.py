@@ -104,7 +104,9 @@ def test_deep_json_is_a_400_on_every_rest_write(api_client_for, caplog):
 
 def test_shallow_json_with_many_brackets_passes():
     body = b'{"RequestInfo": {}, "x": [' + b"[1]," * 200 + b"[1]]}"
-    response = APIClient().post("/billing-service/demand/_search?tenantId=pb.amritsar", body, content_type="application/json")
+    response = APIClient().post(
+        "/billing-service/demand/_search?tenantId=pb.amritsar", body, content_type="application/json"
+    )
     assert response.status_code == 401  # reached the view: it asks for a token
 
 
@@ -160,7 +162,9 @@ def test_nul_in_a_digit_body_is_a_400_before_authentication(body):
 
 def test_an_escaped_backslash_before_u0000_is_text_not_a_nul():
     body = b'{"RequestInfo": {"msgId": "\\\\u0000"}}'
-    response = APIClient().post("/billing-service/demand/_search?tenantId=pb.amritsar", body, content_type="application/json")
+    response = APIClient().post(
+        "/billing-service/demand/_search?tenantId=pb.amritsar", body, content_type="application/json"
+    )
     assert response.status_code == 401  # reached the view
 
 
@@ -200,7 +204,9 @@ def test_nul_in_a_multipart_field_is_a_400(api_client_for):
 
 
 def test_nul_in_an_admin_form_is_a_plain_400(client):
-    response = client.post("/admin/login/", "username=a%00b&password=x", content_type="application/x-www-form-urlencoded")
+    response = client.post(
+        "/admin/login/", "username=a%00b&password=x", content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 400
     assert response["Content-Type"] == "text/plain; charset=utf-8"
 
@@ -208,7 +214,9 @@ def test_nul_in_an_admin_form_is_a_plain_400(client):
 def test_a_body_over_the_limit_is_a_413_in_each_face(settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     big = b'{"RequestInfo": {}, "x": "' + b"a" * 2000 + b'"}'
-    digit = APIClient().post("/billing-service/demand/_search?tenantId=pb.amritsar", big, content_type="application/json")
+    digit = APIClient().post(
+        "/billing-service/demand/_search?tenantId=pb.amritsar", big, content_type="application/json"
+    )
     assert (digit.status_code, digit.json()) == (
         413,
         {
