@@ -53,7 +53,7 @@ def allowed_query_params(view: Any, queryset: QuerySet[Any], paginator: Any) -> 
         if name:
             allowed.add(name)
     format_param = settings.REST_FRAMEWORK.get("URL_FORMAT_OVERRIDE", "format")
-    if format_param:
+    if isinstance(format_param, str) and format_param:
         allowed.add(format_param)
     return allowed
 

@@ -32,6 +32,7 @@ PAYMENT_NOT_FOUND = "PAYMENT_NOT_FOUND"
 PAYMENT_ALREADY_REVERSED = "PAYMENT_ALREADY_REVERSED"
 PAYMENT_NOT_DISHONOURABLE = "PAYMENT_NOT_DISHONOURABLE"
 PAYMENT_REASON_REQUIRED = "PAYMENT_REASON_REQUIRED"
+PAYMENT_BELOW_MINIMUM = "PAYMENT_BELOW_MINIMUM"
 
 
 class PaymentAlreadyReversed(ConflictError):
@@ -46,3 +47,13 @@ def bill_expired(bill_id: object) -> DomainError:
 
 def bill_already_paid(bill_id: object) -> DomainError:
     return DomainError(BILL_ALREADY_PAID, BILL_ALREADY_PAID_MESSAGE, params=[str(bill_id)])
+
+
+def bill_paid_in_part(bill_id: object, consumer_code: str) -> DomainError:
+    """A PARTIALLY_PAID bill: the reference's code (clients match on it), with what to do next."""
+    return DomainError(
+        BILL_ALREADY_PAID,
+        f"Bill {bill_id} has been paid in part; the remaining dues of {consumer_code} are on a new bill: fetch the "
+        "current bill and pay that one",
+        params=[str(bill_id)],
+    )

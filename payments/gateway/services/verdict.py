@@ -28,9 +28,9 @@ from masters.access import Caller
 from payments.gateway.domain.polling import poll_delay
 from payments.gateway.domain.verdicts import (
     AMOUNT_MISMATCH,
-    CURRENCY_MISMATCH,
     APPLIED,
     CONFLICTING_FINAL_VERDICT,
+    CURRENCY_MISMATCH,
     DUPLICATE,
     FAILURE,
     GATEWAY_ID_MISMATCH,

@@ -15,8 +15,8 @@ from payments.gateway.domain.polling import PollSchedule, next_poll_at, poll_del
 from payments.gateway.domain.retry import RetryPolicy, backoff_base, backoff_delay, retry_allowed
 from payments.gateway.domain.verdicts import (
     AMOUNT_MISMATCH,
-    CURRENCY_MISMATCH,
     CONFLICTING_FINAL_VERDICT,
+    CURRENCY_MISMATCH,
     GATEWAY_ID_MISMATCH,
     INVALID_STATUS,
     Decision,
