@@ -22,7 +22,7 @@ from billing_project import clock
 from billing_project.admin import ModelAdmin, ReadOnlyAdminMixin, TabularInline, action_with_form
 from bills.models import Bill, BillDetail, BillingRun, BillingRunError
 from bills.selectors import effective_status
-from bills.services.cancel import bill_cancel_one
+from bills.services import bill_cancel_one
 from masters.access import caller_for
 
 

@@ -21,6 +21,7 @@ from django.urls import URLPattern, path, reverse
 from billing_project.admin import ModelAdmin
 from masters.access import caller_for
 from masters.domain.mdms import SUPPORTED_MASTERS
+from masters.errors import MdmsInvalid
 from masters.models import (
     BusinessService,
     GLCode,
@@ -33,7 +34,7 @@ from masters.models import (
     Tenant,
     UserRole,
 )
-from masters.services.mdms import MdmsInvalid, mdms_load
+from masters.services import mdms_load
 
 if TYPE_CHECKING:
     ModelChoiceField = forms.ModelChoiceField[Any]

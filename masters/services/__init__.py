@@ -1,4 +1,4 @@
-"""Writes of the masters app, one module per concern:
+"""Writes of the masters app — import them from here, not from the modules (an import-linter contract says so).
 
 - ``mdms``: loading master files in the MDMS format (``mdms_load``)
 - ``idgen``: ids from IdFormat templates and gap-free sequences (``id_generate``)
@@ -6,3 +6,66 @@
 - ``catalogue``: create/update of business services, tax heads, tax periods, id formats
 - ``payers``: the payer registry (``payer_register``, ``payer_update``, ``payer_match_or_create``)
 """
+
+from masters.services.accounts import (
+    VALID_ROLES,
+    api_client_upsert,
+    role_grant,
+    role_revoke,
+    superuser_ensure,
+    tenant_ensure,
+)
+from masters.services.catalogue import (
+    BusinessServiceChanges,
+    BusinessServiceOptions,
+    TaxHeadChanges,
+    TaxHeadOptions,
+    TaxPeriodChanges,
+    business_service_create,
+    business_service_update,
+    id_format_create,
+    id_format_update,
+    tax_head_create,
+    tax_head_update,
+    tax_period_create,
+    tax_period_update,
+    tenant_require,
+)
+from masters.services.idgen import MAX_IDS_PER_CALL, id_format_resolve, id_generate
+from masters.services.mdms import MASTER_MODELS, FileReport, MasterCounts, MdmsLoadReport, mdms_load
+from masters.services.payers import PayerChanges, payer_match_or_create, payer_register, payer_update
+
+__all__ = [
+    "MASTER_MODELS",
+    "MAX_IDS_PER_CALL",
+    "VALID_ROLES",
+    "BusinessServiceChanges",
+    "BusinessServiceOptions",
+    "FileReport",
+    "MasterCounts",
+    "MdmsLoadReport",
+    "PayerChanges",
+    "TaxHeadChanges",
+    "TaxHeadOptions",
+    "TaxPeriodChanges",
+    "api_client_upsert",
+    "business_service_create",
+    "business_service_update",
+    "id_format_create",
+    "id_format_resolve",
+    "id_format_update",
+    "id_generate",
+    "mdms_load",
+    "payer_match_or_create",
+    "payer_register",
+    "payer_update",
+    "role_grant",
+    "role_revoke",
+    "superuser_ensure",
+    "tax_head_create",
+    "tax_head_update",
+    "tax_period_create",
+    "tax_period_update",
+    "tenant_ensure",
+    "tenant_require",
+]

@@ -16,23 +16,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
-from billing_project.errors import DomainError
+from billing_project.errors import DomainError, NotFound
+from masters.errors import INVALID_PASSWORD, INVALID_ROLE, INVALID_TENANT, INVALID_USERNAME, USER_NOT_FOUND
 from masters.models import Role, Tenant, UserRole
 
 TENANT_CODE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)?$")
 VALID_ROLES: tuple[str, ...] = tuple(Role.values)
-
-
-class InvalidTenant(DomainError):
-    code = "INVALID_TENANT"
-
-
-class InvalidRole(DomainError):
-    code = "INVALID_ROLE"
-
-
-class InvalidUsername(DomainError):
-    code = "INVALID_USERNAME"
 
 
 def tenant_ensure(*, code: str, name: str = "") -> Tenant:
@@ -64,7 +53,7 @@ def superuser_ensure(*, username: str, password: str, tenant_code: str) -> User:
     """A Django superuser with ``password`` and the SUPERUSER role in ``tenant_code`` (for staff bootstrap)."""
     username = _validate_username(username)
     if not password:
-        raise DomainError("INVALID_PASSWORD", "A superuser needs a password.")
+        raise DomainError(INVALID_PASSWORD, "A superuser needs a password.")
     with transaction.atomic(durable=True):
         tenant = _tenant_ensure(code=tenant_code)
         user = _user_ensure(username)
@@ -101,9 +90,10 @@ def role_revoke(*, username: str, tenant_code: str, role: str) -> bool:
 
 def _tenant_ensure(*, code: str, name: str = "") -> Tenant:
     if not isinstance(code, str) or not TENANT_CODE.fullmatch(code):
-        raise InvalidTenant(
-            message=f"Invalid tenant code {code!r}: expected 'state' or 'state.city' "
-            "(lower-case letters, digits and '_'), e.g. 'pb' or 'pb.amritsar'."
+        raise DomainError(
+            INVALID_TENANT,
+            f"Invalid tenant code {code!r}: expected 'state' or 'state.city' "
+            "(lower-case letters, digits and '_'), e.g. 'pb' or 'pb.amritsar'.",
         )
     name = name.strip()
     with transaction.atomic(savepoint=False):
@@ -129,10 +119,10 @@ def _normalise_roles(roles: Iterable[str]) -> list[str]:
     names = [str(role).strip().upper() for role in roles if str(role).strip()]
     valid = ", ".join(VALID_ROLES)
     if not names:
-        raise InvalidRole(message=f"At least one role is required; valid roles: {valid}.")
+        raise DomainError(INVALID_ROLE, f"At least one role is required; valid roles: {valid}.")
     unknown = [name for name in names if name not in VALID_ROLES]
     if unknown:
-        raise InvalidRole(message=f"Unknown role(s): {', '.join(unknown)}; valid roles: {valid}.")
+        raise DomainError(INVALID_ROLE, f"Unknown role(s): {', '.join(unknown)}; valid roles: {valid}.")
     return list(dict.fromkeys(names))
 
 
@@ -150,7 +140,7 @@ def _validate_username(username: str) -> str:
         except ValidationError:
             problem = f"Invalid username {username!r}: letters, digits and @/./+/-/_ only."
     if problem:
-        raise InvalidUsername(message=problem)
+        raise DomainError(INVALID_USERNAME, problem)
     return username
 
 
@@ -167,7 +157,7 @@ def _user_get(username: str) -> User:
     try:
         return get_user_model().objects.get(username=username)
     except get_user_model().DoesNotExist:
-        raise DomainError("USER_NOT_FOUND", f"No user named {username!r}.", http_status=404) from None
+        raise NotFound(USER_NOT_FOUND, f"No user named {username!r}.") from None
 
 
 def _roles_set(*, user: User, tenant: Tenant, roles: Sequence[str]) -> None:
@@ -180,9 +170,6 @@ def _roles_set(*, user: User, tenant: Tenant, roles: Sequence[str]) -> None:
 
 __all__ = [
     "VALID_ROLES",
-    "InvalidRole",
-    "InvalidTenant",
-    "InvalidUsername",
     "api_client_upsert",
     "role_grant",
     "role_revoke",

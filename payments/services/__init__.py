@@ -1,4 +1,4 @@
-"""Writes of the payments app.
+"""Writes of the payment core — import them from here, not from the modules (an import-linter contract says so).
 
 - ``inputs``: ``PaymentInput`` / ``PaymentDetailInput``, what a counter sends
 - ``errors``: the error codes (the reference's collection codes, and ``PAYMENT_*`` for new rules)
