@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
 
 
 class KernelConfig(AppConfig):
@@ -7,3 +8,9 @@ class KernelConfig(AppConfig):
     name = "billing_project"
     label = "kernel"
     verbose_name = "Kernel"
+
+
+class BackOfficeAdminConfig(AdminConfig):
+    """``django.contrib.admin`` with the back-office site (``billing_project.admin_site``) as ``admin.site``."""
+
+    default_site = "billing_project.admin_site.BillingAdminSite"

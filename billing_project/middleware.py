@@ -9,7 +9,9 @@ import uuid
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
+from billing_project import clock
 from billing_project.logging import request_id_var
 
 logger = logging.getLogger("billing.request")
@@ -41,3 +43,18 @@ class RequestIdMiddleware:
             return response
         finally:
             request_id_var.reset(token)
+
+
+class BillingTimeZoneMiddleware:
+    """Pages (admin, prints) show times in the billing time zone: lists, "Today" filters, dates on a page.
+
+    The API faces are unaffected: they render aware datetimes with their offset (REST) or epoch
+    milliseconds (DIGIT), whatever the active zone.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with timezone.override(clock.billing_zone()):
+            return self.get_response(request)
