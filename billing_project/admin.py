@@ -24,10 +24,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from rest_framework.authtoken.admin import TokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 
 from billing_project.errors import DomainError
+from billing_project.models import IdempotencyKey
 
 if TYPE_CHECKING:
     ModelAdmin = admin.ModelAdmin[Any]
@@ -143,3 +147,55 @@ def action_with_form(
         **(context or {}),
     }
     return TemplateResponse(request, template, page)
+
+
+# Technical pages of the kernel (superusers only: no billing role grants them, masters/permissions.py) ------------
+
+
+def masked(secret: str) -> str:
+    """A secret as staff may see it: its first four characters and its length, never in full."""
+    return f"{secret[:4]}… ({len(secret)} characters)" if secret else ""
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(ReadOnlyAdminMixin, ModelAdmin):
+    list_display = ("created_at", "method", "path", "status", "response_status", "completed_at")
+    list_filter = ("status", "method", "created_at")
+    search_fields = ("=key", "path")
+    date_hierarchy = "created_at"
+    fields = (
+        "key",
+        "method",
+        "path",
+        "status",
+        "response_status",
+        "response_content_type",
+        "created_at",
+        "completed_at",
+    )
+    readonly_fields = fields
+
+
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class MaskedTokenAdmin(ReadOnlyAdminMixin, TokenAdmin):
+    """API tokens, never shown in full: ``manage.py create_api_client`` creates one and prints the key once;
+    the admin lists who holds one and since when."""
+
+    list_display = ("masked_key", "user", "created")
+    fields = ("masked_key", "user", "created")
+    readonly_fields = fields
+
+    @admin.display(description="key")
+    def masked_key(self, obj: TokenProxy) -> str:
+        return masked(obj.key)
+
+    list_display_links = None
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """No page per token (Django's would name it by its key): back to the list."""
+        return HttpResponseRedirect(reverse("admin:authtoken_tokenproxy_changelist"))

@@ -19,6 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
 from billing_project.admin import ModelAdmin
+from billing_project.admin_site import BillingAdminSite
 from masters.access import caller_for
 from masters.domain.mdms import SUPPORTED_MASTERS
 from masters.models import (
@@ -41,6 +42,22 @@ else:  # not subscriptable at run time
     ModelChoiceField = forms.ModelChoiceField
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+
+
+def tenant_context(request: HttpRequest) -> dict[str, str]:
+    """The header's tenant label: the tenants of the user's roles ("All tenants" for a superuser)."""
+    caller = caller_for(request.user)
+    if caller.user_id is None:
+        return {}
+    if caller.is_superuser:
+        return {"tenant_label": "All tenants"}
+    codes = sorted(caller.tenants_with())
+    names = dict(Tenant.objects.filter(code__in=codes).values_list("code", "name"))
+    return {"tenant_label": ", ".join(f"{names.get(code) or code} ({code})" for code in codes)}
+
+
+if isinstance(admin.site, BillingAdminSite):
+    admin.site.add_context(tenant_context)
 MASTER_WRITERS = (Role.BILLING_ADMIN, Role.SUPERUSER)
 
 
@@ -174,7 +191,8 @@ class BusinessServiceAdmin(TenantScopedAdmin):
 
     def upload_mdms_view(self, request: HttpRequest) -> HttpResponse:
         """Upload MDMS files and load them with ``mdms_load``; the report or the error become messages."""
-        if not request.user.has_perm("masters.add_businessservice"):
+        if not request.user.is_superuser:
+            # ``mdms_load`` writes the masters of every tenant named in the files; a billing role is per tenant.
             raise PermissionDenied
         form = MdmsUploadForm(request.POST, request.FILES) if request.method == "POST" else MdmsUploadForm()
         if form.is_bound and form.is_valid():

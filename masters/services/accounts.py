@@ -77,6 +77,25 @@ def superuser_ensure(*, username: str, password: str, tenant_code: str) -> User:
     return user
 
 
+def staff_user_ensure(*, username: str, password: str, tenant_code: str, roles: Sequence[str]) -> User:
+    """A back-office user with ``password`` holding exactly ``roles`` in ``tenant_code`` (demo and bootstrap).
+
+    No Django flag or permission is set: the billing roles give the back-office (``masters.permissions``).
+    Roles in other tenants are left alone."""
+    wanted = _normalise_roles(roles)
+    username = _validate_username(username)
+    if not password:
+        raise DomainError("INVALID_PASSWORD", "A back-office user needs a password.")
+    with transaction.atomic(durable=True):
+        tenant = _tenant_ensure(code=tenant_code)
+        user = _user_ensure(username)
+        user.is_active = True
+        user.set_password(password)
+        user.save(update_fields=["is_active", "password"])
+        _roles_set(user=user, tenant=tenant, roles=wanted)
+    return user
+
+
 def role_grant(*, username: str, tenant_code: str, role: str) -> UserRole:
     """Give the existing user ``username`` the ``role`` in ``tenant_code`` (idempotent)."""
     (wanted,) = _normalise_roles([role])
@@ -186,6 +205,7 @@ __all__ = [
     "api_client_upsert",
     "role_grant",
     "role_revoke",
+    "staff_user_ensure",
     "superuser_ensure",
     "tenant_ensure",
 ]
