@@ -28,10 +28,29 @@ from django.utils.html import format_html
 
 from billing_project import clock
 from billing_project.admin import ModelAdmin, ReadOnlyAdminMixin, TabularInline, action_with_form
+from billing_project.admin_site import BillingAdminSite, ExtraView
 from masters.access import caller_for
+from payments.desk import views as desk
 from payments.models import Payment, PaymentDetail, PaymentStatus
 from payments.selectors import PAYMENT_ROLES
 from payments.services import payment_cancel, payment_dishonour
+
+if isinstance(admin.site, BillingAdminSite):
+    for page in (
+        ExtraView(
+            "counter/",
+            desk.desk_search,
+            "counter_desk",
+            title="Counter desk",
+            description="Find a consumer by code, payer name, mobile or bill number; fetch the bill; take a payment.",
+            allowed=desk.may_see_consumers,
+        ),
+        ExtraView("counter/consumer/<int:account_id>/", desk.consumer_view, "counter_consumer"),
+        ExtraView("counter/consumer/<int:account_id>/fetch-bill/", desk.fetch_bill_view, "counter_fetch_bill"),
+        ExtraView("counter/consumer/<int:account_id>/pay/", desk.pay_view, "counter_pay"),
+        ExtraView("counter/payment/<uuid:payment_id>/", desk.paid_view, "counter_paid"),
+    ):
+        admin.site.register_view(page)
 
 ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decimal_places=2))
 LIVE_EXCLUDED = (PaymentStatus.CANCELLED, PaymentStatus.DISHONOURED)

@@ -17,6 +17,7 @@ from demands.models import ConsumerAccount, Demand, DemandDetail, DemandHistory,
 from masters.access import STAFF_ROLES, Caller
 from masters.models import BusinessService, Payer, TaxHeadCategory
 from masters.selectors import business_services_for, tax_head_names, tax_heads_for
+from payments.desk.forms import MODE_LABELS
 from payments.models import PaymentDetail
 
 SEARCH_LIMIT = 25
@@ -122,18 +123,26 @@ class Rules:
     advance_heads: frozenset[str] = frozenset()
 
     @property
+    def refused_modes(self) -> frozenset[str]:
+        return (
+            frozenset(str(m) for m in (self.service.collection_modes_not_allowed or ()))
+            if self.service
+            else frozenset()
+        )
+
+    @property
     def lines(self) -> list[str]:
         service = self.service
         if service is None:
             return ["No business service master is configured: payments will be refused."]
-        modes = ", ".join(str(m) for m in service.collection_modes_not_allowed or ()) or "none"
+        modes = ", ".join(MODE_LABELS.get(m, m) for m in sorted(self.refused_modes)) or "none"
         rules = [
             "Part payment is allowed." if service.part_payment_allowed else "Pay the whole bill: no part payment.",
             "Paying more than the bill is kept as advance."
             if service.is_advance_allowed and self.advance_heads
             else "No advance: the amount may not exceed the bill.",
             "Amounts may have paise." if service.fractional_payment_allowed else "Whole rupees only (no paise).",
-            f"Modes not accepted for {service.code}: {modes}.",
+            f"Not accepted for {service.code}: {modes}.",
         ]
         if service.min_amount_payable:
             rules.append(
