@@ -65,6 +65,23 @@ class ReadOnlyAdminMixin(AppendOnlyAdminMixin):
         return False
 
 
+def action_history_text(modeladmin: ModelAdmin, request: HttpRequest) -> str:
+    """The description of the admin action being run ("Cancel selected bills" → "Cancel bills")."""
+    name = request.POST.get("action", "")
+    action = modeladmin.get_actions(request).get(name)
+    text = str(action[2]) if action else name.replace("_", " ")
+    return text.replace("selected ", "").strip().capitalize()
+
+
+def record_history(modeladmin: ModelAdmin, request: HttpRequest, obj: Any, text: str) -> None:
+    """Write ``text`` to ``obj``'s admin history (the "History" page of its admin) as done by the user.
+
+    This is the admin's own log of who did what (``django.contrib.admin.LogEntry``), not business data: the
+    service has already written its own audit rows (demand history, amendment transitions, ...)."""
+    if text and isinstance(obj, modeladmin.model) and getattr(request.user, "pk", None) is not None:
+        modeladmin.log_change(request, obj, text[:2000])
+
+
 def apply_each(
     modeladmin: ModelAdmin,
     request: HttpRequest,
@@ -74,14 +91,19 @@ def apply_each(
     label: Callable[[T], str] = str,
     done_message: str = "",
     report: Callable[[T, R], tuple[str, int]] | None = None,
+    history: str = "",
 ) -> int:
     """Call ``perform`` (one service call) per object, in order; return how many succeeded.
 
     A ``DomainError`` becomes the error message ``"<label(obj)>: <code>: <message>"`` and the next object is
     tried. After a success, ``report(obj, result)`` (if given) returns one ``(text, level)`` message; at the
     end ``done_message.format(successes)`` (if given) is a success message when at least one succeeded.
+
+    Every success is written to the object's admin history (``history``, by default the action's name),
+    so each state change staff make in the admin shows under "History" with who and when.
     """
     done = 0
+    text = history or action_history_text(modeladmin, request)
     for obj in objects:
         try:
             result = perform(obj)
@@ -89,6 +111,7 @@ def apply_each(
             modeladmin.message_user(request, f"{label(obj)}: {exc.code}: {exc.message}", messages.ERROR)
             continue
         done += 1
+        record_history(modeladmin, request, obj, text)
         if report is not None:
             text, level = report(obj, result)
             modeladmin.message_user(request, text, level)
@@ -125,6 +148,7 @@ def action_with_form(
     selected = list(objects)
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
+        given = "; ".join(f"{form.fields[k].label or k.replace('_', ' ')}: {v}" for k, v in data.items() if v)
         apply_each(
             modeladmin,
             request,
@@ -133,6 +157,7 @@ def action_with_form(
             label=label,
             done_message=done_message,
             report=report,
+            history=f"{action_history_text(modeladmin, request)} — {given}" if given else "",
         )
         return None
     page = {

@@ -65,7 +65,7 @@ class ExtraView:
     """A back-office page that is not a model's: shown on the index and in the sidebar to those who may."""
 
     route: str
-    view: Callable[..., HttpResponse]
+    view: Callable[..., HttpResponse] | None  # None: a link to a page a ModelAdmin serves under ``name``
     name: str
     title: str = ""
     description: str = ""
@@ -102,7 +102,7 @@ class BillingAdminSite(admin.AdminSite):
         return may_enter(request.user)
 
     def get_urls(self) -> list[URLResolver | URLPattern]:
-        extra = [path(v.route, self.admin_view(v.view), name=v.name) for v in self._views]
+        extra = [path(v.route, self.admin_view(v.view), name=v.name) for v in self._views if v.view is not None]
         return [*extra, *super().get_urls()]
 
     def each_context(self, request: HttpRequest) -> dict[str, Any]:

@@ -109,10 +109,11 @@ class BillAccountDetail(models.Model):
 
 
 class RunStatus(models.TextChoices):
-    PENDING = "PENDING"
-    RUNNING = "RUNNING"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
+    PENDING = "PENDING", "Waiting to start"
+    RUNNING = "RUNNING", "Running"
+    COMPLETED = "COMPLETED", "Completed"
+    FAILED = "FAILED", "Failed"
+    CANCELLED = "CANCELLED", "Cancelled"
 
 
 class BillingRun(models.Model):
@@ -136,6 +137,8 @@ class BillingRun(models.Model):
     error = models.TextField(blank=True)
     created_by = models.CharField(max_length=150)
     created_at = models.DateTimeField()
+    cancelled_by = models.CharField(max_length=150, blank=True)
+    cancel_reason = models.CharField(max_length=1024, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField()

@@ -9,6 +9,8 @@ current bill is skipped anyway). Memory is bounded by the chunk.
 - ``billing_run_start``: create it and queue the Celery task ``bills.execute_billing_run`` after commit.
 - ``billing_run_advance``: one chunk, one transaction.
 - ``billing_run_execute``: advance to the end (or for ``max_chunks``); what the task and the command call.
+- ``billing_run_cancel``: stop a waiting or running run after the chunk in progress (that chunk's bills stay).
+- ``billing_run_resume``: queue a failed, cancelled or stalled run again; it goes on after its last chunk.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ from masters.models import Role, Tenant
 from masters.selectors import business_services_for
 
 RUN_ROLES = (Role.BILLING_ADMIN, Role.EMPLOYEE, Role.SYSTEM)
+FINISHED = (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED)
+#: A waiting or running run whose progress has not moved for this long may be resumed (its worker died).
+STALLED_AFTER = dt.timedelta(minutes=10)
 MAX_CHUNK = 5000
 DEFAULT_CHUNK_SIZE = 1000
 
@@ -117,7 +122,7 @@ def billing_run_advance(*, run_id: int, actor: str = "billing-run") -> bool:
         run = BillingRun.objects.select_for_update(of=("self",)).select_related("tenant").filter(pk=run_id).first()
         if run is None:
             raise NotFound("NOT_FOUND", f"No billing run {run_id}.")
-        if run.status in (RunStatus.COMPLETED, RunStatus.FAILED):
+        if run.status in FINISHED:
             return True
         now = clock.now()
         if run.status == RunStatus.PENDING:
@@ -202,3 +207,58 @@ def _fail(run_id: int, message: str) -> None:
         BillingRun.objects.filter(pk=run_id).update(
             status=RunStatus.FAILED, error=message, finished_at=clock.now(), updated_at=clock.now()
         )
+
+
+class BillingRunStateError(DomainError):
+    code = "BILLING_RUN_STATE"
+    http_status = 409
+
+
+def _run_locked(*, caller: Caller, run_id: int, action: str) -> BillingRun:
+    """The run, locked (inside the caller's transaction), after the role check in its tenant."""
+    run = BillingRun.objects.select_for_update(of=("self",)).select_related("tenant").filter(pk=run_id).first()
+    if run is None or not caller.has_role(run.tenant.code):
+        raise NotFound("NOT_FOUND", f"No billing run {run_id}.")
+    require_role(caller, run.tenant.code, RUN_ROLES, action)
+    return run
+
+
+def billing_run_cancel(*, caller: Caller, run_id: int, reason: str, at: dt.datetime) -> BillingRun:
+    """Cancel a waiting or running run. The chunk in progress (if any) finishes first — it holds the run's row
+    lock — and keeps its bills; no further chunk starts. ``BILLING_RUN_STATE`` for a finished run."""
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("BILLING_RUN_REASON_REQUIRED", "Say why the run is cancelled.")
+    with transaction.atomic(durable=True):
+        run = _run_locked(caller=caller, run_id=run_id, action="cancel billing runs")
+        if run.status in FINISHED:
+            raise BillingRunStateError(
+                message=f"Run {run_id} is {run.get_status_display().lower()}: nothing to cancel."
+            )
+        run.status, run.finished_at, run.updated_at = RunStatus.CANCELLED, at, at
+        run.cancelled_by, run.cancel_reason = caller.username, reason[:1024]
+        run.save(update_fields=["status", "finished_at", "updated_at", "cancelled_by", "cancel_reason"])
+    return run
+
+
+def billing_run_resume(*, caller: Caller, run_id: int, at: dt.datetime) -> BillingRun:
+    """Queue a FAILED or CANCELLED run again (or a waiting/running one whose progress stalled for
+    ``STALLED_AFTER``); it goes on after its last committed chunk, so nobody is billed twice. The run's error
+    is kept in its history (the admin's log) and cleared on the row. ``BILLING_RUN_STATE`` otherwise."""
+    from bills.tasks import execute_billing_run  # the tasks module imports this one
+
+    with transaction.atomic(durable=True):
+        run = _run_locked(caller=caller, run_id=run_id, action="resume billing runs")
+        stalled = run.status in (RunStatus.PENDING, RunStatus.RUNNING) and run.updated_at < at - STALLED_AFTER
+        if run.status == RunStatus.COMPLETED or (run.status not in FINISHED and not stalled):
+            raise BillingRunStateError(
+                message=f"Run {run_id} is {run.get_status_display().lower()}: only a failed, cancelled or stalled run "
+                "can be resumed."
+            )
+        run.status = RunStatus.RUNNING if run.started_at else RunStatus.PENDING
+        run.finished_at, run.error, run.updated_at = None, "", at
+        run.cancelled_by, run.cancel_reason = "", ""
+        run.save(update_fields=["status", "finished_at", "error", "updated_at", "cancelled_by", "cancel_reason"])
+    execute_billing_run.delay(run_id=run.pk)  # after the commit: the worker finds the run waiting
+    run.refresh_from_db()
+    return run
