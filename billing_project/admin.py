@@ -224,3 +224,69 @@ class MaskedTokenAdmin(ReadOnlyAdminMixin, TokenAdmin):
     ) -> HttpResponse:
         """No page per token (Django's would name it by its key): back to the list."""
         return HttpResponseRedirect(reverse("admin:authtoken_tokenproxy_changelist"))
+
+
+def object_action(
+    modeladmin: ModelAdmin,
+    request: HttpRequest,
+    obj: Any,
+    *,
+    form_class: type[forms.Form],
+    title: str,
+    submit_label: str,
+    perform: Callable[[Mapping[str, Any]], Any],
+    history: Callable[[Mapping[str, Any]], str],
+    done_message: str,
+    intro: str = "",
+    facts: list[tuple[str, Any]] | None = None,
+    template: str = "admin/object_action.html",
+) -> HttpResponse:
+    """A button on an object's own page that asks first (a reason, a comment: ``form_class``), then makes one
+    service call (``perform(cleaned_data)``). A ``DomainError`` is shown on the page with its code and
+    nothing changes; a success is written to the object's history and goes back to the object's page."""
+    form = form_class(request.POST if request.method == "POST" else None)
+    opts = modeladmin.model._meta
+    page_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+    error: DomainError | None = None
+    if form.is_bound and form.is_valid():
+        try:
+            perform(form.cleaned_data)
+        except DomainError as exc:
+            error = exc
+        else:
+            record_history(modeladmin, request, obj, history(form.cleaned_data))
+            modeladmin.message_user(request, done_message, messages.SUCCESS)
+            return HttpResponseRedirect(page_url)
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "opts": opts,
+        "form": form,
+        "object": obj,
+        "intro": intro,
+        "facts": facts or [],
+        "error": error,
+        "submit_label": submit_label,
+        "page_url": page_url,
+    }
+    return TemplateResponse(request, template, context)
+
+
+class ObjectButtonsMixin:
+    """Buttons on an object's own page (next to "History"): ``object_buttons(request, obj)`` answers
+    ``(url, label, element id)`` triples — actions that ask first (``object_action``) and links (print, the
+    consumer page)."""
+
+    change_form_template: str | None = "admin/change_form_buttons.html"
+
+    def object_buttons(self, request: HttpRequest, obj: Any) -> list[tuple[str, str, str]]:
+        return []
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        obj = self.get_object(request, object_id)  # type: ignore[attr-defined]
+        buttons = self.object_buttons(request, obj) if obj is not None else []
+        return super().change_view(  # type: ignore[misc,no-any-return]
+            request, object_id, form_url, {**(extra_context or {}), "object_buttons": buttons}
+        )

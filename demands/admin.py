@@ -1,4 +1,7 @@
-"""Admin for demands: read-only records (writes go through the services), cancel action, consumer dues.
+"""Admin for demands: read-only records (writes go through the services), consumer dues.
+
+"Cancel demand" is a button on the demand's page (and an action of the list): it asks for confirmation and a
+reason, then calls ``demand_cancel``; the cancellation shows in the demand's history.
 
 Staff who are not superusers see the demands of the tenants they reach.
 """
@@ -7,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -16,12 +21,26 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from billing_project import clock
-from billing_project.admin import ModelAdmin, ReadOnlyAdminMixin, TabularInline, apply_each
+from billing_project.admin import (
+    ModelAdmin,
+    ObjectButtonsMixin,
+    ReadOnlyAdminMixin,
+    TabularInline,
+    action_with_form,
+    object_action,
+)
 from billing_project.money import money_sum
 from demands.models import ConsumerAccount, Demand, DemandDetail, DemandHistory, DemandStatus
 from demands.selectors import consumer_dues
 from demands.services import demand_cancel
 from masters.access import caller_for
+
+
+class CancelDemandForm(forms.Form):
+    reason = forms.CharField(
+        max_length=1024, widget=forms.Textarea(attrs={"rows": 3}), help_text="Mandatory; kept with the demand."
+    )
+    confirm = forms.BooleanField(label="Yes, cancel", help_text="Its bills become stale; paid amounts stay recorded.")
 
 
 def _scoped(queryset: QuerySet[Any], request: HttpRequest, field: str = "tenant__code") -> QuerySet[Any]:
@@ -46,7 +65,7 @@ class DemandHistoryInline(ReadOnlyAdminMixin, TabularInline):
 
 
 @admin.register(Demand)
-class DemandAdmin(ReadOnlyAdminMixin, ModelAdmin):
+class DemandAdmin(ObjectButtonsMixin, ReadOnlyAdminMixin, ModelAdmin):
     list_display = [
         "consumer_code",
         "business_service",
@@ -96,15 +115,59 @@ class DemandAdmin(ReadOnlyAdminMixin, ModelAdmin):
         return format_html('<a href="{}">{} — all demands and dues</a>', url, obj.consumer_code)
 
     @admin.action(description="Cancel selected demands")
-    def cancel_demands(self, request: HttpRequest, queryset: QuerySet[Demand]) -> None:
+    def cancel_demands(self, request: HttpRequest, queryset: QuerySet[Demand]) -> HttpResponse | None:
         caller, at = caller_for(request.user), clock.now()
-        apply_each(
+        return action_with_form(
             self,
             request,
-            queryset.filter(status=DemandStatus.ACTIVE),
-            perform=lambda demand: demand_cancel(caller=caller, demand_id=demand.pk, at=at),
+            queryset.filter(status=DemandStatus.ACTIVE).order_by("consumer_code", "tax_period_from"),
+            action="cancel_demands",
+            form_class=CancelDemandForm,
+            title="Cancel demands",
+            submit_label="Cancel these demands",
+            perform=lambda demand, data: demand_cancel(
+                caller=caller, demand_id=demand.pk, at=at, reason=data["reason"]
+            ),
             label=lambda demand: demand.consumer_code,
             done_message="Cancelled {} demand(s).",
+        )
+
+    def object_buttons(self, request: HttpRequest, obj: Demand) -> list[tuple[str, str, str]]:
+        buttons = [(reverse("admin:counter_consumer", args=[obj.account_id]), "Consumer page", "consumer-page")]
+        if obj.status == DemandStatus.ACTIVE and self._may_cancel(request):
+            buttons.insert(0, (reverse("admin:demands_demand_cancel", args=[obj.pk]), "Cancel demand", "cancel-demand"))
+        return buttons
+
+    def _may_cancel(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("demands.change_demand")
+
+    def get_urls(self) -> list[URLPattern]:
+        cancel = path("<uuid:pk>/cancel/", self.admin_site.admin_view(self.cancel_view), name="demands_demand_cancel")
+        return [cancel, *super().get_urls()]
+
+    def cancel_view(self, request: HttpRequest, pk: Any) -> HttpResponse:
+        """Confirm and give a reason, then ``demand_cancel``."""
+        demand = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not self._may_cancel(request):
+            raise PermissionDenied
+        return object_action(
+            self,
+            request,
+            demand,
+            form_class=CancelDemandForm,
+            title=f"Cancel the demand of {demand.consumer_code}",
+            submit_label="Cancel the demand",
+            intro="The demand is cancelled and its bills become stale; what was paid stays recorded on it.",
+            facts=[
+                ("Consumer", f"{demand.consumer_code} · {demand.business_service} · {demand.tenant.code}"),
+                ("Period", f"{demand.tax_period_from:%d %b %Y} – {demand.tax_period_to:%d %b %Y}"),
+                ("Status", demand.get_status_display()),
+            ],
+            perform=lambda data: demand_cancel(
+                caller=caller_for(request.user), demand_id=demand.pk, at=clock.now(), reason=data["reason"]
+            ),
+            history=lambda data: f"Cancelled — reason: {data['reason']}",
+            done_message=f"Cancelled the demand of {demand.consumer_code}.",
         )
 
 
