@@ -13,7 +13,7 @@ from django.test import Client
 from amendments.models import Amendment, AmendmentTransition
 from masters.access import Caller
 from masters.models import Role
-from tests.amendments.conftest import amend, wc_masters  # noqa: F401  (fixture)
+from tests.amendments.conftest import amend
 
 pytestmark = pytest.mark.django_db
 
