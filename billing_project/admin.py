@@ -277,7 +277,7 @@ class ObjectButtonsMixin:
     ``(url, label, element id)`` triples — actions that ask first (``object_action``) and links (print, the
     consumer page)."""
 
-    change_form_template: str | None = "admin/change_form_buttons.html"
+    change_form_template: Any = "admin/change_form_buttons.html"
 
     def object_buttons(self, request: HttpRequest, obj: Any) -> list[tuple[str, str, str]]:
         return []
