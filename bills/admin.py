@@ -12,6 +12,7 @@ Staff who are not superusers see the rows of the tenants they reach.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -28,10 +29,18 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from billing_project import clock
-from billing_project.admin import ModelAdmin, ReadOnlyAdminMixin, TabularInline, action_with_form, record_history
+from billing_project.admin import (
+    ModelAdmin,
+    ObjectButtonsMixin,
+    ReadOnlyAdminMixin,
+    TabularInline,
+    action_with_form,
+    object_action,
+    record_history,
+)
 from billing_project.admin_site import BillingAdminSite, ExtraView
 from billing_project.errors import DomainError
-from bills.models import Bill, BillDetail, BillingRun, BillingRunError, RunStatus
+from bills.models import Bill, BillDetail, BillingRun, BillingRunError, BillStatus, RunStatus
 from bills.selectors import effective_status
 from bills.services.cancel import bill_cancel_one
 from bills.services.runs import (
@@ -78,8 +87,30 @@ class BillDetailInline(ReadOnlyAdminMixin, TabularInline):
         return format_html("<table><tbody>{}</tbody></table>", rows)
 
 
+class PeriodFilter(admin.SimpleListFilter):
+    """Bills by the financial year of their oldest period (April–March, as the tax periods run)."""
+
+    title = "period"
+    parameter_name = "period"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        years = model_admin.get_queryset(request).order_by().values_list("details__from_period__year", flat=True)
+        found = sorted({y for y in years if y is not None}, reverse=True)
+        return [(str(y), f"{y}-{(y + 1) % 100:02d}") for y in found]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value and value.isdigit():
+            year = int(value)
+            zone = clock.billing_zone()
+            start = dt.datetime(year, 4, 1, tzinfo=zone)
+            end = dt.datetime(year + 1, 4, 1, tzinfo=zone)
+            return queryset.filter(details__from_period__gte=start, details__from_period__lt=end).distinct()
+        return queryset
+
+
 @admin.register(Bill)
-class BillAdmin(ReadOnlyAdminMixin, ModelAdmin):
+class BillAdmin(ObjectButtonsMixin, ReadOnlyAdminMixin, ModelAdmin):
     list_display = [
         "bill_number",
         "consumer_code",
@@ -94,8 +125,15 @@ class BillAdmin(ReadOnlyAdminMixin, ModelAdmin):
         "mobile_number",
         "print_link",
     ]
-    list_filter = ["status", "business_service", ("tenant", admin.RelatedOnlyFieldListFilter)]
-    search_fields = ["bill_number", "consumer_code", "mobile_number"]
+    list_filter = [
+        "status",
+        "business_service",
+        PeriodFilter,
+        "bill_date",
+        ("tenant", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["bill_number", "consumer_code", "=mobile_number", "payer_name"]
+    search_help_text = "Bill number, consumer code, payer name or mobile number."
     date_hierarchy = "bill_date"
     list_select_related = ["tenant", "account"]
     readonly_fields = (
@@ -138,6 +176,49 @@ class BillAdmin(ReadOnlyAdminMixin, ModelAdmin):
     @admin.display(description="printable")
     def print_link(self, obj: Bill) -> str:
         return format_html('<a href="{}" target="_blank">print</a>', reverse("bill-print", args=[obj.pk]))
+
+    def object_buttons(self, request: HttpRequest, obj: Bill) -> list[tuple[str, str, str]]:
+        buttons = [
+            (reverse("admin:counter_consumer", args=[obj.account_id]), "Consumer page", "consumer-page"),
+            (reverse("bill-print", args=[obj.pk]), "Print bill", "print-bill"),
+        ]
+        if obj.status == BillStatus.ACTIVE and request.user.has_perm("bills.change_bill"):
+            buttons.insert(0, (reverse("admin:bills_bill_cancel", args=[obj.pk]), "Cancel bill", "cancel-bill"))
+        return buttons
+
+    def get_urls(self) -> list[URLPattern]:
+        cancel = path("<uuid:pk>/cancel/", self.admin_site.admin_view(self.cancel_view), name="bills_bill_cancel")
+        return [cancel, *super().get_urls()]
+
+    def cancel_view(self, request: HttpRequest, pk: Any) -> HttpResponse:
+        """The reason first, then ``bill_cancel_one``."""
+        bill = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not request.user.has_perm("bills.change_bill"):
+            raise PermissionDenied
+        return object_action(
+            self,
+            request,
+            bill,
+            form_class=CancelBillsForm,
+            title=f"Cancel bill {bill.bill_number}",
+            submit_label="Cancel the bill",
+            intro="The bill is cancelled; its demands stay open, so the next fetch builds a new bill.",
+            facts=[
+                ("Consumer", f"{bill.consumer_code} · {bill.business_service} · {bill.tenant.code}"),
+                ("Amount", bill.total_amount),
+                ("Status", effective_status(bill, clock.now())),
+            ],
+            perform=lambda data: bill_cancel_one(
+                caller=caller_for(request.user),
+                bill_id=bill.pk,
+                reason=data["reason"],
+                reason_message=data["reason_message"],
+                description=data["description"],
+                at=clock.now(),
+            ),
+            history=lambda data: f"Cancelled — reason: {data['reason']}: {data['reason_message']}",
+            done_message=f"Cancelled bill {bill.bill_number}.",
+        )
 
     @admin.action(description="Cancel selected bills")
     def cancel_bills(self, request: HttpRequest, queryset: QuerySet[Bill]) -> HttpResponse | None:
