@@ -54,6 +54,7 @@ from bills.services.runs import (
 )
 from masters.access import caller_for
 from masters.models import BusinessService, Tenant
+from masters.selectors import tax_head_names
 
 
 def _scoped(queryset: QuerySet[Any], request: HttpRequest, field: str = "tenant__code") -> QuerySet[Any]:
@@ -79,10 +80,12 @@ class BillDetailInline(ReadOnlyAdminMixin, TabularInline):
 
     @admin.display(description="tax heads")
     def account_lines(self, obj: BillDetail) -> str:
+        lines = list(obj.account_details.all())
+        names = tax_head_names(obj.bill.tenant.code, {line.tax_head_code for line in lines})
         rows = format_html_join(
             "",
-            '<tr><td>{}</td><td style="text-align:right">{}</td></tr>',
-            ((line.tax_head_code, line.amount) for line in obj.account_details.all()),
+            '<tr><td>{} <span class="bo-muted">{}</span></td><td style="text-align:right">{}</td></tr>',
+            ((names.get(line.tax_head_code, ""), line.tax_head_code, line.amount) for line in lines),
         )
         return format_html("<table><tbody>{}</tbody></table>", rows)
 

@@ -17,7 +17,7 @@ class BillStatus(models.TextChoices):
     EXPIRED = "EXPIRED"
     CANCELLED = "CANCELLED"
     PAID = "PAID"
-    PARTIALLY_PAID = "PARTIALLY_PAID"
+    PARTIALLY_PAID = "PARTIALLY_PAID", "Partially paid"
 
 
 class Bill(models.Model):

@@ -34,6 +34,7 @@ from demands.models import ConsumerAccount, Demand, DemandDetail, DemandHistory,
 from demands.selectors import consumer_dues
 from demands.services import demand_cancel
 from masters.access import caller_for
+from masters.selectors import tax_head_names
 
 
 class CancelDemandForm(forms.Form):
@@ -49,10 +50,15 @@ def _scoped(queryset: QuerySet[Any], request: HttpRequest, field: str = "tenant_
 
 class DemandDetailInline(ReadOnlyAdminMixin, TabularInline):
     model = DemandDetail
-    fields = ("tax_head_code", "tax_amount", "collection_amount", "additional_details", "modified_by", "modified_at")
+    fields = ("tax_head", "tax_amount", "collection_amount", "additional_details", "modified_by", "modified_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
+
+    @admin.display(description="tax head")
+    def tax_head(self, obj: DemandDetail) -> str:
+        name = tax_head_names(obj.demand.tenant.code, [obj.tax_head_code]).get(obj.tax_head_code, "")
+        return f"{name} ({obj.tax_head_code})" if name else obj.tax_head_code
 
 
 class DemandHistoryInline(ReadOnlyAdminMixin, TabularInline):
@@ -111,8 +117,8 @@ class DemandAdmin(ObjectButtonsMixin, ReadOnlyAdminMixin, ModelAdmin):
 
     @admin.display(description="consumer account")
     def account_link(self, obj: Demand) -> str:
-        url = reverse("admin:demands_consumeraccount_dues", args=[obj.account_id])
-        return format_html('<a href="{}">{} — all demands and dues</a>', url, obj.consumer_code)
+        url = reverse("admin:counter_consumer", args=[obj.account_id])  # served by the payments admin
+        return format_html('<a href="{}">{} — the consumer page</a>', url, obj.consumer_code)
 
     @admin.action(description="Cancel selected demands")
     def cancel_demands(self, request: HttpRequest, queryset: QuerySet[Demand]) -> HttpResponse | None:
@@ -175,7 +181,8 @@ class DemandAdmin(ObjectButtonsMixin, ReadOnlyAdminMixin, ModelAdmin):
 class ConsumerAccountAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = ["consumer_code", "business_service", "tenant", "revision", "updated_at", "dues_link"]
     list_filter = ["business_service", "tenant"]
-    search_fields = ["consumer_code"]
+    search_fields = ["consumer_code", "=demands__payer__mobile_number", "demands__payer__name"]
+    search_help_text = "Consumer code, payer name or mobile number."
     list_select_related = ["tenant"]
     readonly_fields = [
         "tenant",
@@ -190,10 +197,10 @@ class ConsumerAccountAdmin(ReadOnlyAdminMixin, ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return _scoped(super().get_queryset(request), request)
 
-    @admin.display(description="dues")
+    @admin.display(description="consumer page")
     def dues_link(self, obj: ConsumerAccount) -> str:
         return format_html(
-            '<a href="{}">demands and dues</a>', reverse("admin:demands_consumeraccount_dues", args=[obj.pk])
+            '<a href="{}">demands, bills, payments</a>', reverse("admin:counter_consumer", args=[obj.pk])
         )
 
     def get_urls(self) -> list[URLPattern]:

@@ -25,14 +25,14 @@ from masters.models import Payer, Tenant
 
 
 class PaymentMode(models.TextChoices):
-    CASH = "CASH"
-    CHEQUE = "CHEQUE"
-    DD = "DD"
-    CARD = "CARD"
-    OFFLINE_NEFT = "OFFLINE_NEFT"
-    OFFLINE_RTGS = "OFFLINE_RTGS"
-    POSTAL_ORDER = "POSTAL_ORDER"
-    ONLINE = "ONLINE"
+    CASH = "CASH", "Cash"
+    CHEQUE = "CHEQUE", "Cheque"
+    DD = "DD", "Demand draft (DD)"
+    CARD = "CARD", "Card"
+    OFFLINE_NEFT = "OFFLINE_NEFT", "NEFT transfer (offline)"
+    OFFLINE_RTGS = "OFFLINE_RTGS", "RTGS transfer (offline)"
+    POSTAL_ORDER = "POSTAL_ORDER", "Postal order"
+    ONLINE = "ONLINE", "Online"
 
 
 class PaymentStatus(models.TextChoices):
@@ -44,9 +44,9 @@ class PaymentStatus(models.TextChoices):
 
 
 class InstrumentStatus(models.TextChoices):
-    APPROVED = "APPROVED"
-    APPROVALPENDING = "APPROVALPENDING"
-    TOBESUBMITTED = "TOBESUBMITTED"
+    APPROVED = "APPROVED", "Approved"
+    APPROVALPENDING = "APPROVALPENDING", "Approval pending"
+    TOBESUBMITTED = "TOBESUBMITTED", "To be submitted"
     REMITTED = "REMITTED"
     REJECTED = "REJECTED"
     CANCELLED = "CANCELLED"

@@ -16,15 +16,7 @@ from billing_project.errors import DomainError, ValidationFailed
 from payments.models import PaymentMode
 
 #: What the counter calls each mode (ONLINE is the gateway's, never taken at a counter).
-MODE_LABELS: dict[str, str] = {
-    PaymentMode.CASH: "Cash",
-    PaymentMode.CHEQUE: "Cheque",
-    PaymentMode.DD: "Demand draft (DD)",
-    PaymentMode.CARD: "Card",
-    PaymentMode.OFFLINE_NEFT: "NEFT transfer (offline)",
-    PaymentMode.OFFLINE_RTGS: "RTGS transfer (offline)",
-    PaymentMode.POSTAL_ORDER: "Postal order",
-}
+MODE_LABELS: dict[str, str] = {str(mode): str(mode.label) for mode in PaymentMode if mode != PaymentMode.ONLINE}
 #: The instrument fields each mode asks for (the others are hidden in the browser and ignored).
 MODE_FIELDS: dict[str, tuple[str, ...]] = {
     PaymentMode.CASH: (),

@@ -101,6 +101,13 @@ def test_fetch_then_pay_cash_once_then_the_receipt(desk: Client, consumer: Consu
     assert "This form was already submitted" in again.content.decode()
     assert (payment.payment_mode, payment.total_amount_paid, payment.paid_by) == ("CASH", Decimal("1000.00"), "Asha")
     assert CounterSubmission.objects.count() == 1
+    from django.contrib.admin.models import LogEntry
+
+    history = LogEntry.objects.order_by("pk").values_list("content_type__model", "object_id", "change_message")
+    assert list(history) == [
+        ("bill", str(bill.pk), "Generated at the counter desk by fetching the bill of PT-DESK-1"),
+        ("payment", str(payment.pk), "Taken at the counter desk"),
+    ]
     done = again.content.decode()
     assert f'href="/payments/{payment.pk}/receipt/"' in done
     receipt = desk.get(f"/payments/{payment.pk}/receipt/")
