@@ -27,6 +27,7 @@ from billing_project import clock
 from billing_project.admin import ModelAdmin, ReadOnlyAdminMixin, TabularInline, action_with_form, record_history
 from billing_project.errors import DomainError
 from masters.access import caller_for
+from masters.selectors import tax_head_names
 
 #: Per decision: the admin action's name, the verb on its page and the verb of its summary message.
 DECISIONS: dict[Action, tuple[str, str, str]] = {
@@ -44,9 +45,14 @@ class DecisionForm(forms.Form):
 
 class LineInline(ReadOnlyAdminMixin, TabularInline):
     model = AmendmentTaxDetail
-    readonly_fields = ("position", "tax_head_code", "tax_amount", "id")
+    readonly_fields = ("position", "tax_head", "tax_amount", "id")
     fields = readonly_fields
     extra = 0
+
+    @admin.display(description="tax head")
+    def tax_head(self, obj: AmendmentTaxDetail) -> str:
+        name = tax_head_names(obj.amendment.tenant.code, [obj.tax_head_code]).get(obj.tax_head_code, "")
+        return f"{name} ({obj.tax_head_code})" if name else obj.tax_head_code
 
 
 class DocumentInline(ReadOnlyAdminMixin, TabularInline):

@@ -301,26 +301,19 @@ class BillingRunAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_filter = ["status", "business_service", ("tenant", admin.RelatedOnlyFieldListFilter)]
     date_hierarchy = "created_at"
     list_select_related = ["tenant"]
+    # The counters and status are in the live progress panel above the fields (change_form.html).
     readonly_fields = (
         "id",
         "tenant",
         "business_service",
         "consumer_codes",
-        "status",
-        "progress",
-        "percent",
-        "total_consumers",
-        "processed",
-        "bills_created",
-        "skipped",
-        "failed",
         "chunk_size",
-        "cursor",
         "error",
+        "cancelled_by",
+        "cancel_reason",
         "created_by",
         "created_at",
         "started_at",
-        "finished_at",
         "updated_at",
     )
     fields = readonly_fields

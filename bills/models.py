@@ -148,7 +148,7 @@ class BillingRun(models.Model):
         indexes = [models.Index(fields=["status", "created_at"], name="bills_run_by_status")]
 
     def __str__(self) -> str:
-        return f"run {self.pk} {self.business_service}@{self.tenant_id} {self.status}"
+        return f"Billing run {self.pk} ({self.business_service})"
 
     @property
     def progress_percent(self) -> float:
