@@ -25,6 +25,7 @@ from amendments.selectors import READ_ROLES
 from amendments.services import amendment_transition
 from billing_project import clock
 from billing_project.admin import ModelAdmin, ReadOnlyAdminMixin, TabularInline, action_with_form, record_history
+from billing_project.admin_site import BillingAdminSite, ExtraView
 from billing_project.errors import DomainError
 from masters.access import caller_for
 from masters.selectors import tax_head_names
@@ -225,3 +226,18 @@ class AmendmentAdmin(ReadOnlyAdminMixin, ModelAdmin):
             label=lambda amendment: amendment.amendment_id,
             done_message=f"{done_verb} {{}} amendment(s).",
         )
+
+
+if isinstance(admin.site, BillingAdminSite):
+    admin.site.register_view(
+        ExtraView(
+            "",
+            None,
+            "amendments_amendment_changelist",
+            order=30,
+            title="Amendments awaiting approval",
+            description="Approve, reject or send back the amendments other staff created.",
+            permission="amendments.change_amendment",
+            query="state__exact=APPROVALPENDING",
+        )
+    )

@@ -484,8 +484,9 @@ if isinstance(admin.site, BillingAdminSite):
             "",
             None,
             "bills_billingrun_start",
+            order=40,
             title="Start a billing run",
             description="Bill every consumer of a business service (or a list of them); watch it run; resume it.",
-            allowed=lambda request: request.user.has_perm("bills.add_billingrun"),
+            permission="bills.add_billingrun",
         )
     )

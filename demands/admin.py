@@ -8,6 +8,7 @@ Staff who are not superusers see the demands of the tenants they reach.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
@@ -42,6 +43,31 @@ class CancelDemandForm(forms.Form):
         max_length=1024, widget=forms.Textarea(attrs={"rows": 3}), help_text="Mandatory; kept with the demand."
     )
     confirm = forms.BooleanField(label="Yes, cancel", help_text="Its bills become stale; paid amounts stay recorded.")
+
+
+class PeriodFilter(admin.SimpleListFilter):
+    """Demands by financial year (April–March in the billing time zone) of their period's start."""
+
+    title = "period"
+    parameter_name = "period"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        zone = clock.billing_zone()
+        starts = model_admin.get_queryset(request).order_by().values_list("tax_period_from", flat=True).distinct()
+        years = sorted({_financial_year(start.astimezone(zone)) for start in starts}, reverse=True)
+        return [(str(y), f"{y}-{(y + 1) % 100:02d}") for y in years]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if not (value and value.isdigit()):
+            return queryset
+        zone, year = clock.billing_zone(), int(value)
+        start, end = dt.datetime(year, 4, 1, tzinfo=zone), dt.datetime(year + 1, 4, 1, tzinfo=zone)
+        return queryset.filter(tax_period_from__gte=start, tax_period_from__lt=end)
+
+
+def _financial_year(moment: dt.datetime) -> int:
+    return moment.year if moment.month >= 4 else moment.year - 1
 
 
 def _scoped(queryset: QuerySet[Any], request: HttpRequest, field: str = "tenant__code") -> QuerySet[Any]:
@@ -83,7 +109,7 @@ class DemandAdmin(ObjectButtonsMixin, ReadOnlyAdminMixin, ModelAdmin):
         "payer",
         "modified_at",
     ]
-    list_filter = ["status", "business_service", "tenant", "is_payment_completed"]
+    list_filter = ["status", "business_service", PeriodFilter, "is_payment_completed", "tenant"]
     search_fields = ["consumer_code", "=id", "payer__name", "=payer__mobile_number"]
     date_hierarchy = "tax_period_from"
     list_select_related = ["tenant", "payer"]

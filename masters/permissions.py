@@ -20,7 +20,7 @@ from typing import Any
 
 from django.contrib.auth.backends import BaseBackend
 
-from billing_project.admin_site import BACK_OFFICE_PERMISSION
+from billing_project.admin_site import BACK_OFFICE_PERMISSION, BillingAdminSite
 from masters.models import Role, UserRole
 
 
@@ -107,3 +107,38 @@ class RoleBackend(BaseBackend):
 
     def has_module_perms(self, user_obj: Any, app_label: str) -> bool:
         return any(perm.startswith(app_label + ".") for perm in self.get_all_permissions(user_obj))
+
+
+#: What a permission lets staff do, in their words (the "actions" column of docs/back-office.md).
+ACTION_NAMES: dict[str, str] = {
+    "payments.add_payment": "take payments at the counter desk",
+    "payments.change_payment": "cancel / dishonour payments",
+    "bills.add_bill": "fetch (regenerate) bills",
+    "bills.change_bill": "cancel bills",
+    "demands.change_demand": "cancel demands",
+    "bills.add_billingrun": "start billing runs",
+    "bills.change_billingrun": "cancel / resume billing runs",
+    "amendments.change_amendment": "approve / reject / send back amendments",
+    "payment_imports.add_importrun": "import offline collections",
+    "payment_imports.change_importrun": "settle imports",
+    "masters.change_businessservice": "edit master data",
+    "masters.change_userrole": "grant and revoke roles",
+    "gateway.change_gatewaytransaction": "reconcile / refund online payments",
+    "payment_methods.change_autopaycharge": "resolve autopay charges",
+}
+
+
+def role_pages_table() -> str:
+    """The role → pages → actions table of docs/back-office.md, made from ``ROLE_PERMISSIONS`` and the admin's
+    registry (a test keeps the page in step with this)."""
+    from django.contrib import admin
+
+    registered = {f"{m._meta.app_label}.view_{m._meta.model_name}": m for m in admin.site._registry}
+    work: list[Any] = admin.site.work_pages() if isinstance(admin.site, BillingAdminSite) else []
+    lines = ["| role | work pages | lists and records | actions |", "|---|---|---|---|"]
+    for role, perms in ROLE_PERMISSIONS.items():
+        first = [v.title for v in work if not v.permission or v.permission in perms]
+        pages = sorted(str(registered[p]._meta.verbose_name_plural).capitalize() for p in perms if p in registered)
+        actions = [text for perm, text in ACTION_NAMES.items() if perm in perms]
+        lines.append(f"| {role} | {', '.join(first)} | {', '.join(pages)} | {'; '.join(actions) or 'read only'} |")
+    return "\n".join(lines) + "\n"

@@ -94,9 +94,11 @@ def test_an_approver_approves_anothers_amendment_and_not_her_own(
     meena = user_factory("meena", {"pb.amritsar": [Role.EMPLOYEE, Role.AMENDMENT_APPROVER]})
     hers = amend(caller_for(meena), "WS-107-002", at=clock.now())
     login(page, live_server, "meena", "pw-meena")
+    snap(page, "start-page-approver")
 
-    page.click("tr.model-amendment th a")
+    page.click("#work-pages >> text=Amendments awaiting approval")
     page.wait_for_selector("#result_list")
+    assert page.locator("#result_list tbody tr").count() == 2
     snap(page, "amendments-list")
     page.click(f"text={theirs.amendment_id}")
     page.wait_for_selector("#decide-approve")

@@ -100,3 +100,14 @@ def test_the_backend_grants_nothing_to_an_inactive_user(user_factory: Callable[.
     user = user_factory("cash", {"pb.amritsar": [Role.CASHIER]})
     user.is_active = False
     assert RoleBackend().get_all_permissions(user) == set()
+
+
+def test_the_role_table_of_the_docs_is_the_code() -> None:
+    """docs/back-office.md shows role → pages → actions as ``role_pages_table()`` makes it from the code."""
+    from pathlib import Path
+
+    from masters.permissions import role_pages_table
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "back-office.md").read_text()
+    documented = text.split("<!-- roles:start -->\n", 1)[1].split("<!-- roles:end -->", 1)[0]
+    assert documented == role_pages_table(), "update docs/back-office.md with role_pages_table()"
