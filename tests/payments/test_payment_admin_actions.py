@@ -201,3 +201,14 @@ def test_payments_are_found_by_consumer_code_payer_bill_number_and_instrument(cl
     assert [p.pk for p in by_mode.context["cl"].result_list] == [other.pk]
     by_service = client.get(CHANGELIST, {"service": "PT"})
     assert {p.pk for p in by_service.context["cl"].result_list} == {payment.pk, other.pk}
+
+
+def test_the_admin_shows_times_in_the_billing_time_zone(client, root, employee, cashier):
+    """A payment taken at 11:00 UTC is listed at 16:30, Asia/Kolkata; the REST face keeps UTC."""
+    payment = pt_payment(employee, cashier, "400")
+    client.force_login(root)
+    listing = client.get(CHANGELIST).content.decode()
+    assert "May 1, 2024, 4:30 p.m." in listing
+    assert "11:00 a.m." not in listing
+    api = client.get(f"/api/v1/payments/{payment.pk}/").json()
+    assert api["created_at"] == "2024-05-01T11:00:00Z"
