@@ -18,8 +18,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
-from billing_project.admin import ModelAdmin
+from billing_project.admin import ModelAdmin, apply_each
 from billing_project.admin_site import BillingAdminSite
+from billing_project.errors import DomainError
 from masters.access import caller_for
 from masters.domain.mdms import SUPPORTED_MASTERS
 from masters.models import (
@@ -34,6 +35,7 @@ from masters.models import (
     Tenant,
     UserRole,
 )
+from masters.services.accounts import ROLE_GRANTERS, SUPERUSER_ONLY_ROLES, user_role_grant, user_role_revoke
 from masters.services.mdms import MdmsInvalid, mdms_load
 
 if TYPE_CHECKING:
@@ -108,16 +110,97 @@ class TenantAdmin(ModelAdmin):
         return queryset if codes is None else queryset.filter(code__in=codes)
 
 
+class UserRoleGrantForm(forms.ModelForm):  # type: ignore[type-arg]
+    """Grant a role: the user by name (staff need no access to the user list), the tenant, the role."""
+
+    username = forms.CharField(max_length=150, help_text="The login name of the user to give the role to.")
+
+    class Meta:
+        model = UserRole
+        fields = ("tenant", "role")
+
+    def clean_username(self) -> str:
+        from django.contrib.auth import get_user_model
+
+        name = str(self.cleaned_data["username"]).strip()
+        user = get_user_model().objects.filter(username=name).first()
+        if user is None:
+            raise forms.ValidationError(f"No user named {name!r}.")
+        self.instance.user = user
+        return name
+
+
 @admin.register(UserRole)
 class UserRoleAdmin(ModelAdmin):
+    """Roles of the caller's tenants. Granting and revoking go through ``user_role_grant`` /
+    ``user_role_revoke`` (BILLING_ADMIN of the tenant; SUPERUSER and SYSTEM by superusers only); a grant is
+    not edited in place — revoke it and grant another."""
+
     list_display = ("user", "tenant", "role")
     list_filter = ("role", ("tenant", admin.RelatedOnlyFieldListFilter))
     search_fields = ("user__username", "user__email", "tenant__code")
-    autocomplete_fields = ("user", "tenant")
     list_select_related = ("user", "tenant")
+    actions = ["revoke_roles"]
+    form = UserRoleGrantForm
+    fields = ("username", "tenant", "role")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[UserRole]:
         return super().get_queryset(request).filter(caller_for(request.user).tenant_q("tenant__code"))
+
+    def get_actions(self, request: HttpRequest) -> Any:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_change_permission(self, request: HttpRequest, obj: UserRole | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: UserRole | None = None) -> bool:
+        return False  # revoking is the "Revoke selected roles" action (a service call)
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("masters.delete_userrole")
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        # The grant is the service's own durable transaction, so the admin does not open one around it.
+        return self._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[attr-defined,no-any-return]
+
+    def formfield_for_choice_field(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "role" and not request.user.is_superuser:
+            kwargs["choices"] = [(v, label) for v, label in Role.choices if v not in SUPERUSER_ONLY_ROLES]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField | None:
+        caller = caller_for(request.user)
+        if db_field.name == "tenant" and not caller.is_superuser:
+            kwargs["queryset"] = Tenant.objects.filter(caller.tenant_q("code", roles=ROLE_GRANTERS))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: UserRole, form: Any, change: bool) -> None:
+        try:
+            saved = user_role_grant(
+                caller=caller_for(request.user), user_id=obj.user_id, tenant_code=obj.tenant.code, role=obj.role
+            )
+        except DomainError as exc:
+            raise PermissionDenied(f"{exc.code}: {exc.message}") from exc
+        obj.pk = saved.pk
+
+    @admin.action(description="Revoke selected roles", permissions=["revoke"])
+    def revoke_roles(self, request: HttpRequest, queryset: QuerySet[UserRole]) -> None:
+        caller = caller_for(request.user)
+        apply_each(
+            self,
+            request,
+            queryset.select_related("user", "tenant"),
+            perform=lambda grant: user_role_revoke(caller=caller, user_role_id=grant.pk),
+            label=str,
+            done_message="Revoked {} role(s).",
+            history="Revoked",
+        )
 
 
 class MdmsFilesInput(forms.FileInput):
