@@ -77,6 +77,7 @@ def consumer_view(request: HttpRequest, account_id: int) -> HttpResponse:
         page=page,
         may_pay=may_use_desk(request),
         may_fetch=request.user.has_perm(FETCH_PERMISSION),
+        may_see_payments=request.user.has_perm("payments.view_payment"),  # the payment roles, as on the APIs
     )
 
 

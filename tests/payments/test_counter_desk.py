@@ -164,6 +164,8 @@ def test_an_approver_has_no_counter(consumer: ConsumerAccount, user_factory: Cal
     user_factory("appr", {"pb.amritsar": [Role.AMENDMENT_APPROVER]})
     client = Client()
     assert client.login(username="appr", password="pw-appr")
-    assert client.get(f"{DESK}consumer/{consumer.pk}/").status_code == 200
+    page = client.get(f"{DESK}consumer/{consumer.pk}/")
+    assert page.status_code == 200
+    assert 'id="payments"' not in page.content.decode()  # payments are for the payment roles, as on the APIs
     assert client.get(f"{DESK}consumer/{consumer.pk}/pay/").status_code == 403
     assert client.post(f"{DESK}consumer/{consumer.pk}/fetch-bill/").status_code == 403
