@@ -6,7 +6,7 @@ class AmendmentsConfig(AppConfig):
 
     def ready(self) -> None:
         # The one place where amendments react to new demands (see demands/services/hooks.py).
-        from amendments.services.apply import amendments_absorb
-        from demands.services.hooks import demand_created_handler_register
+        from amendments.services import amendments_absorb
+        from demands.services import demand_created_handler_register
 
         demand_created_handler_register(amendments_absorb)

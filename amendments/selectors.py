@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet
 
+from amendments.errors import EG_BS_AMENDMENT_CRITERIA_ERROR, EG_BS_AMENDMENT_NOT_FOUND, EG_BS_AMENDMENT_UPDATE_ERROR
 from amendments.models import Amendment, AmendmentDocument, AmendmentStatus, AmendmentTaxDetail, AmendmentTransition
 from billing_project.errors import DomainError, NotFound
 from demands.models import Demand
@@ -32,23 +33,23 @@ def amendments_with_lines() -> QuerySet[Amendment]:
     )
 
 
-def visible_amendments(caller: Caller) -> QuerySet[Amendment]:
+def amendments_visible_to(caller: Caller) -> QuerySet[Amendment]:
     return amendments_with_lines().filter(caller.tenant_q("tenant__code", roles=READ_ROLES))
 
 
 def amendment_get(*, caller: Caller, pk: uuid.UUID) -> Amendment:
-    found = visible_amendments(caller).filter(pk=pk).first()
+    found = amendments_visible_to(caller).filter(pk=pk).first()
     if found is None:
-        raise NotFound("EG_BS_AMENDMENT_NOT_FOUND", f"No amendment {pk}")
+        raise NotFound(EG_BS_AMENDMENT_NOT_FOUND, f"No amendment {pk}")
     return found
 
 
 def amendment_by_number(*, caller: Caller, tenant_code: str, amendment_id: str) -> Amendment:
     """The amendment ``amendment_id`` of ``tenant_code`` (reference §7.10.3 step 2's error when there is none)."""
-    found = visible_amendments(caller).filter(tenant__code=tenant_code, amendment_id=amendment_id).first()
+    found = amendments_visible_to(caller).filter(tenant__code=tenant_code, amendment_id=amendment_id).first()
     if found is None:
         raise NotFound(
-            "EG_BS_AMENDMENT_UPDATE_ERROR",
+            EG_BS_AMENDMENT_UPDATE_ERROR,
             "No Amendment found in the system for the given amendmentId, Please provide valid id for update",
         )
     return found
@@ -68,24 +69,22 @@ class AmendmentCriteria:
     limit: int = DEFAULT_LIMIT
 
 
-class CriteriaError(DomainError):
-    code = "EG_BS_AMENDMENT_CRITERIA_ERROR"
-
-
 def amendment_search(*, caller: Caller, criteria: AmendmentCriteria) -> list[Amendment]:
     """Matching amendments, newest first, ``offset``/``limit`` applied; amendments without documents (or
     lines) are found too (fix [11])."""
     if not criteria.tenant_id:
-        raise CriteriaError(message="tenantId is mandatory for amendment search")
+        raise DomainError(EG_BS_AMENDMENT_CRITERIA_ERROR, "tenantId is mandatory for amendment search")
     if criteria.consumer_codes and not criteria.business_service:
-        raise CriteriaError(message="Consumer codes require businesService as mandatory parameter for search")
+        raise DomainError(
+            EG_BS_AMENDMENT_CRITERIA_ERROR, "Consumer codes require businesService as mandatory parameter for search"
+        )
     if not criteria.business_service:
-        raise CriteriaError(message="businessService is mandatory for amendment search")
+        raise DomainError(EG_BS_AMENDMENT_CRITERIA_ERROR, "businessService is mandatory for amendment search")
     unknown = [s for s in criteria.statuses if s not in AmendmentStatus.values]
     if unknown:
-        raise CriteriaError(message=f"Unknown amendment status : [{', '.join(unknown)}]")
+        raise DomainError(EG_BS_AMENDMENT_CRITERIA_ERROR, f"Unknown amendment status : [{', '.join(unknown)}]")
     if criteria.offset < 0 or not 0 < criteria.limit <= MAX_LIMIT:
-        raise CriteriaError(message=f"offset must be >= 0 and limit from 1 to {MAX_LIMIT}")
+        raise DomainError(EG_BS_AMENDMENT_CRITERIA_ERROR, f"offset must be >= 0 and limit from 1 to {MAX_LIMIT}")
     tenant_q = resolve_search_tenant(caller, criteria.tenant_id)
     queryset = (
         amendments_with_lines()
@@ -118,6 +117,6 @@ __all__ = [
     "amendment_by_number",
     "amendment_get",
     "amendment_search",
+    "amendments_visible_to",
     "amendments_with_lines",
-    "visible_amendments",
 ]

@@ -12,6 +12,9 @@ apps' admin modules to configuration and thin actions:
 - ``action_with_form``: an admin action that first asks for input (a reason, a comment) on a page that lists
   the selected objects (template ``admin/action_with_form.html`` or one extending it), then, once the form is
   posted back valid, runs ``apply_each`` and returns to the changelist.
+- ``tenant_scope_q``: which rows of a kernel table (keyed by a tenant code, e.g. the outbox) a staff user may see.
+  The kernel does not know roles; the app that does (``masters``) registers the rule with
+  ``tenant_scope_register`` in its ``AppConfig.ready``. Without a rule only superusers see such rows.
 
 This module is part of the kernel: it imports Django and the kernel only, never an app.
 """
@@ -24,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -172,6 +176,26 @@ def action_with_form(
         **(context or {}),
     }
     return TemplateResponse(request, template, page)
+
+
+#: ``(request, field) -> Q``: the rows whose tenant code in ``field`` the request's user may see.
+TenantScope = Callable[[HttpRequest, str], Q]
+_tenant_scope: list[TenantScope] = []
+
+
+def tenant_scope_register(scope: TenantScope) -> None:
+    """Set the rule of ``tenant_scope_q`` (one rule; registering again replaces it)."""
+    _tenant_scope[:] = [scope]
+
+
+def tenant_scope_q(request: HttpRequest, field: str) -> Q:
+    """Superusers see every row; other staff what the registered rule allows (nothing without a rule)."""
+    user = getattr(request, "user", None)
+    if user is not None and getattr(user, "is_superuser", False):
+        return ~Q(pk__in=[])
+    if not _tenant_scope:
+        return Q(pk__in=[])
+    return _tenant_scope[0](request, field)
 
 
 # Technical pages of the kernel (superusers only: no billing role grants them, masters/permissions.py) ------------

@@ -1,8 +1,12 @@
-"""Rows the kernel keeps: idempotency keys of POST requests."""
+"""Rows the kernel keeps: idempotency keys of POST requests, and the outbox (``billing_project/outbox/models.py``)."""
 
 from __future__ import annotations
 
 from django.db import models
+
+from billing_project.outbox.models import OutboxMessage, OutboxStatus, OutboxThrottle
+
+__all__ = ["IdempotencyKey", "IdempotencyStatus", "OutboxMessage", "OutboxStatus", "OutboxThrottle"]
 
 
 class IdempotencyStatus(models.TextChoices):

@@ -210,6 +210,30 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Timeouts (docs/operations.md): a broker that is down or silent costs a publish at most about
+# connect + socket timeout, never the TCP default of minutes. Jobs go through the outbox, which retries them, so
+# a publish tries once more at most. Workers reconnect on their own (broker_connection_retry).
+CELERY_BROKER_CONNECT_TIMEOUT = env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=1.0)
+CELERY_BROKER_SOCKET_TIMEOUT = env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0)
+CELERY_BROKER_CONNECT_RETRIES = env.int("CELERY_BROKER_CONNECT_RETRIES", default=1)
+CELERY_BROKER_CONNECTION_TIMEOUT = CELERY_BROKER_CONNECT_TIMEOUT
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": CELERY_BROKER_CONNECT_TIMEOUT,
+    "socket_timeout": CELERY_BROKER_SOCKET_TIMEOUT,  # above the Redis transport's 1 s BRPOP wait
+    "socket_keepalive": True,
+    "max_retries": CELERY_BROKER_CONNECT_RETRIES,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": env.int("CELERY_TASK_PUBLISH_MAX_RETRIES", default=1),
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = CELERY_BROKER_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = CELERY_BROKER_SOCKET_TIMEOUT
 
 # --- Billing behaviour (reference §10) ------------------------------------------------------
 BILL_NUMBER_FORMAT = env.str("BILL_NUMBER_FORMAT", default="BILLNO-{module}-[SEQ_egbs_billnumber{tenantid}]")
@@ -225,6 +249,19 @@ STATE_LEVEL_ROLE_EXCLUDED = env.list("STATE_LEVEL_ROLE_EXCLUDED", default=["BPAR
 DEMAND_REFRESH_TIMEOUT_SECONDS = env.float("DEMAND_REFRESH_TIMEOUT_SECONDS", default=10.0)
 # How long an Idempotency-Key and its stored answer are kept (at least 24 hours).
 IDEMPOTENCY_KEY_TTL_SECONDS = max(env.int("IDEMPOTENCY_KEY_TTL_SECONDS", default=86_400), 86_400)
+
+# --- Outbox (billing_project/outbox; docs/operations.md) -------------------------------------
+# A relay holds the messages it claimed this long; a relay that dies meanwhile leaves them due again after it.
+# It must exceed OUTBOX_CLAIM_BATCH deliveries at a channel's longest timeout (the relay stops delivering from a
+# batch 5 s before its lease ends and gives the rest back).
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
+OUTBOX_CLAIM_BATCH = env.int("OUTBOX_CLAIM_BATCH", default=10)
+# One sweep (beat, every minute) delivers at most this many messages within about this many seconds.
+OUTBOX_SWEEP_MAX_MESSAGES = env.int("OUTBOX_SWEEP_MAX_MESSAGES", default=1000)
+OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=45.0)
+# Jobs (billing runs, payment imports) still waiting to start, or running without progress, this long are
+# submitted again by their beat sweep (their task was lost); the tasks resume from their committed cursor.
+JOB_RESUBMIT_AFTER_SECONDS = max(env.int("JOB_RESUBMIT_AFTER_SECONDS", default=300), 60)
 
 # --- Payment gateway (payments.gateway; docs/payment-gateway.md) ----------------------------
 # The adapter new online payments use, and the registry of adapters (name -> dotted path; adding a real gateway

@@ -1,4 +1,4 @@
-"""Kernel Celery tasks, and the retry policy of the apps' tasks."""
+"""Kernel Celery tasks (the idempotency-key purge, the outbox relay's), and the retry policy of the apps' tasks."""
 
 from __future__ import annotations
 
@@ -10,6 +10,16 @@ from django.db import OperationalError
 
 from billing_project import clock
 from billing_project.idempotency import idempotency_keys_purge
+from billing_project.outbox.tasks import outbox_deliver, outbox_sweep
+
+__all__ = [
+    "RETRY_POLICY",
+    "outbox_deliver",
+    "outbox_sweep",
+    "purge_idempotency_keys",
+    "retry_safe_bound_task",
+    "retry_safe_task",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")

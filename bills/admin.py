@@ -42,12 +42,12 @@ from billing_project.admin_site import BillingAdminSite, ExtraView
 from billing_project.errors import DomainError
 from bills.models import Bill, BillDetail, BillingRun, BillingRunError, BillStatus, RunStatus
 from bills.selectors import effective_status
-from bills.services.cancel import bill_cancel_one
-from bills.services.runs import (
+from bills.services import (
     DEFAULT_CHUNK_SIZE,
     FINISHED,
     MAX_CHUNK,
     RUN_ROLES,
+    bill_cancel_one,
     billing_run_cancel,
     billing_run_resume,
     billing_run_start,

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass
 
 from django.db.models import F, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from billing_project.errors import DomainError
+from billing_project.uuids import uuid_or_none
+from bills.errors import (
+    BILL_SEARCH_CONSUMERCODE_BUSINESSSERVICE,
+    BILL_SEARCH_TENANT_REQUIRED,
+    EGBS_MANDATORY_FIELDS_ERROR,
+)
 from bills.models import Bill, BillAccountDetail, BillDetail, BillingRun, BillStatus
 from masters.access import STAFF_ROLES, Caller, resolve_search_tenant
 from masters.models import Role
@@ -36,7 +41,7 @@ def effective_status(bill: Bill, now: dt.datetime) -> str:
     return bill.status
 
 
-def visible_bills(caller: Caller) -> QuerySet[Bill]:
+def bills_visible_to(caller: Caller) -> QuerySet[Bill]:
     """Bills the caller may read: staff and system clients of the bill's tenant; a citizen their own."""
     queryset = bills_with_details()
     if caller.is_superuser:
@@ -67,26 +72,21 @@ class BillSearchCriteria:
 def bill_search(*, caller: Caller, criteria: BillSearchCriteria) -> list[Bill]:
     """Reference §7.5: per consumer code, the latest matching bill (or the earliest non-cancelled one)."""
     if not criteria.tenant_id:
-        raise DomainError("NotNull.billSearchCriteria.tenantId", "tenantId is mandatory")
+        raise DomainError(BILL_SEARCH_TENANT_REQUIRED, "tenantId is mandatory")
     if not (criteria.bill_ids or criteria.consumer_codes or criteria.mobile_number or criteria.email):
         raise DomainError(
-            "EGBS_MANDATORY_FIELDS_ERROR",
+            EGBS_MANDATORY_FIELDS_ERROR,
             "BILL_SEARCH_MANDATORY_FIELDS_MISSING Any one of the fields additional to tenantId is mandatory like "
             "consumerCode,billId, mobileNumber or email",
         )
     if criteria.consumer_codes and not criteria.service:
         raise DomainError(
-            "BILL_SEARCH_CONSUMERCODE_BUSINESSSERVICE",
+            BILL_SEARCH_CONSUMERCODE_BUSINESSSERVICE,
             " the consumerCode & Service values should be given together or mobilenumber/email can be given ",
         )
-    queryset = visible_bills(caller).filter(resolve_search_tenant(caller, criteria.tenant_id))
+    queryset = bills_visible_to(caller).filter(resolve_search_tenant(caller, criteria.tenant_id))
     if criteria.bill_ids:
-        ids = []
-        for raw in criteria.bill_ids:
-            try:
-                ids.append(uuid.UUID(raw))
-            except ValueError:
-                continue
+        ids = [key for key in map(uuid_or_none, criteria.bill_ids) if key is not None]
         queryset = queryset.filter(pk__in=ids)
     if criteria.retrieve_oldest:
         queryset = queryset.exclude(status=BillStatus.CANCELLED)
@@ -125,7 +125,7 @@ def bill_search(*, caller: Caller, criteria: BillSearchCriteria) -> list[Bill]:
     return list(bills_with_details().filter(pk__in=chosen).order_by("consumer_code", "tenant__code"))
 
 
-def billing_runs_visible(caller: Caller) -> QuerySet[BillingRun]:
+def billing_runs_visible_to(caller: Caller) -> QuerySet[BillingRun]:
     queryset = BillingRun.objects.select_related("tenant")
     if caller.is_superuser:
         return queryset

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
 from billing_project import clock
-from bills.selectors import effective_status, visible_bills
+from bills.selectors import bills_visible_to, effective_status
 from masters.access import caller_for
 from masters.selectors import tax_head_names
 
@@ -19,7 +19,7 @@ from masters.selectors import tax_head_names
 @require_safe
 @login_required(login_url="admin:login")
 def bill_print(request: HttpRequest, bill_id: uuid.UUID) -> HttpResponse:
-    bill = get_object_or_404(visible_bills(caller_for(request.user)), pk=bill_id)
+    bill = get_object_or_404(bills_visible_to(caller_for(request.user)), pk=bill_id)
     context = {
         "bill": bill,
         "details": list(bill.details.all()),

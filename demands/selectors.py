@@ -11,6 +11,7 @@ from django.db.models import DecimalField, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from billing_project.errors import DomainError, NotFound
+from demands.errors import DEMAND_SEARCH_CRITERIA_REQUIRED, DEMAND_SEARCH_TENANT_REQUIRED, EG_BS_DEMANDS_NOT_FOUND
 from demands.models import ConsumerAccount, Demand, DemandDetail, DemandDetailHistory, DemandHistory
 from masters.access import STAFF_ROLES, Caller, resolve_search_tenant
 from masters.selectors import payers_for
@@ -42,11 +43,7 @@ class DemandCriteria:
     ignored_present: frozenset[str] = field(default_factory=frozenset)
 
 
-class DemandSearchError(DomainError):
-    pass
-
-
-def visible_demands(caller: Caller) -> QuerySet[Demand]:
+def demands_visible_to(caller: Caller) -> QuerySet[Demand]:
     """Demands the caller may read: staff of the demand's tenant; a citizen only their own."""
     queryset = demands_with_details()
     if caller.is_superuser:
@@ -59,7 +56,7 @@ def visible_demands(caller: Caller) -> QuerySet[Demand]:
 def demand_search(*, caller: Caller, criteria: DemandCriteria) -> QuerySet[Demand]:
     """Validate the criteria and return the matching demands ordered by period (reference §7.3)."""
     if not criteria.tenant_id:
-        raise DemandSearchError("NotNull.demandCriteria.tenantId", "tenantId is mandatory")
+        raise DomainError(DEMAND_SEARCH_TENANT_REQUIRED, "tenantId is mandatory")
     has_criterion = bool(
         criteria.demand_ids
         or criteria.consumer_codes
@@ -69,8 +66,8 @@ def demand_search(*, caller: Caller, criteria: DemandCriteria) -> QuerySet[Deman
         or criteria.ignored_present
     )
     if not has_criterion:
-        raise DemandSearchError("businessService", " Any one of the fields additional to tenantId is mandatory")
-    queryset = visible_demands(caller).filter(resolve_search_tenant(caller, criteria.tenant_id))
+        raise DomainError(DEMAND_SEARCH_CRITERIA_REQUIRED, " Any one of the fields additional to tenantId is mandatory")
+    queryset = demands_visible_to(caller).filter(resolve_search_tenant(caller, criteria.tenant_id))
     if criteria.mobile_number or criteria.email:
         payers = payers_for(criteria.tenant_id, mobile_number=criteria.mobile_number, email=criteria.email)
         queryset = queryset.filter(payer__in=payers)
@@ -94,9 +91,9 @@ def demand_search(*, caller: Caller, criteria: DemandCriteria) -> QuerySet[Deman
 
 
 def demand_get(*, caller: Caller, demand_id: uuid.UUID | str) -> Demand:
-    demand = visible_demands(caller).filter(pk=demand_id).first()
+    demand = demands_visible_to(caller).filter(pk=demand_id).first()
     if demand is None:
-        raise NotFound("EG_BS_DEMANDS_NOT_FOUND", f"No Demands not found in db for following ids : [{demand_id}]")
+        raise NotFound(EG_BS_DEMANDS_NOT_FOUND, f"No Demands not found in db for following ids : [{demand_id}]")
     return demand
 
 

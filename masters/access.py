@@ -16,7 +16,8 @@ from django.conf import settings
 from django.db.models import Model, Q, QuerySet
 from rest_framework.permissions import BasePermission
 
-from billing_project.errors import DomainError, PermissionDeniedError
+from billing_project.errors import PERMISSION_DENIED, DomainError, PermissionDeniedError
+from masters.errors import EG_BS_INVALID_TENANTID
 from masters.models import PayerType, Role, UserRole
 
 STAFF_ROLES = frozenset({Role.SUPERUSER, Role.BILLING_ADMIN, Role.EMPLOYEE, Role.CASHIER, Role.AMENDMENT_APPROVER})
@@ -103,6 +104,11 @@ def caller_for(user: Any) -> Caller:
     return caller
 
 
+def admin_tenant_scope(request: Any, field: str) -> Q:
+    """The kernel admin's tenant rule (``billing_project.admin.tenant_scope_q``): the tenants the user reaches."""
+    return caller_for(getattr(request, "user", None)).tenant_q(field)
+
+
 def scope_by_tenant(queryset: QuerySet[M], caller: Caller, field: str = "tenant__code") -> QuerySet[M]:
     """Only the rows of tenants the caller reaches."""
     return queryset.filter(caller.tenant_q(field))
@@ -113,12 +119,8 @@ def require_role(caller: Caller, tenant: str, roles: Iterable[str], action: str 
     roles = list(roles)
     if not caller.has_role(tenant, roles):
         raise PermissionDeniedError(
-            "PERMISSION_DENIED", f"You need one of the roles {', '.join(map(str, roles))} in {tenant} to {action}."
+            PERMISSION_DENIED, f"You need one of the roles {', '.join(map(str, roles))} in {tenant} to {action}."
         )
-
-
-class InvalidTenantForUser(DomainError):
-    code = "EG_BS_INVALID_TENANTID"
 
 
 def resolve_search_tenant(caller: Caller, tenant_id: str) -> Q:
@@ -132,7 +134,7 @@ def resolve_search_tenant(caller: Caller, tenant_id: str) -> Q:
     if is_state and caller.user_type == PayerType.EMPLOYEE and not caller.is_superuser:
         holds_state_role = any(t == tenant_id for t, _ in caller.roles)
         if not holds_state_role and not (caller.role_names() & set(settings.STATE_LEVEL_ROLE_EXCLUDED)):
-            raise InvalidTenantForUser(message="Employees cannot search based on state level tenantid")
+            raise DomainError(EG_BS_INVALID_TENANTID, "Employees cannot search based on state level tenantid")
     wanted = (
         Q(tenant__code=tenant_id) | Q(tenant__code__startswith=tenant_id + ".")
         if is_state
@@ -174,7 +176,6 @@ __all__ = [
     "ANONYMOUS",
     "Caller",
     "HasTenantRole",
-    "InvalidTenantForUser",
     "MasterDataPermission",
     "caller_for",
     "citizen_payer_q",

@@ -23,6 +23,7 @@ from billing_project.admin_site import BillingAdminSite
 from billing_project.errors import DomainError
 from masters.access import caller_for
 from masters.domain.mdms import SUPPORTED_MASTERS
+from masters.errors import MdmsInvalid
 from masters.models import (
     BusinessService,
     GLCode,
@@ -35,8 +36,7 @@ from masters.models import (
     Tenant,
     UserRole,
 )
-from masters.services.accounts import ROLE_GRANTERS, SUPERUSER_ONLY_ROLES, user_role_grant, user_role_revoke
-from masters.services.mdms import MdmsInvalid, mdms_load
+from masters.services import ROLE_GRANTERS, SUPERUSER_ONLY_ROLES, mdms_load, user_role_grant, user_role_revoke
 
 if TYPE_CHECKING:
     ModelChoiceField = forms.ModelChoiceField[Any]

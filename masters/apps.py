@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class MastersConfig(AppConfig):
     name = "masters"
     verbose_name = "Master data, tenants and access"
+
+    def ready(self) -> None:
+        from billing_project.admin import tenant_scope_register
+        from masters.access import admin_tenant_scope
+
+        # The kernel's admin pages keyed by a tenant code (the outbox) show staff the tenants they reach.
+        tenant_scope_register(admin_tenant_scope)

@@ -32,12 +32,12 @@ from django.db.models.functions import Lower
 
 from billing_project.errors import DomainError
 from masters.access import STAFF_ROLES, Caller
+from masters.errors import EG_BS_BUSINESSSERVICE_NOTFOUND
 from masters.models import BusinessService, IdFormat, Payer, TaxHeadMaster, TaxPeriod, Tenant
 
 M = TypeVar("M", bound=Model)
 
 __all__ = [
-    "BusinessServiceNotFound",
     "business_service_get",
     "business_services_for",
     "business_services_visible_to",
@@ -56,13 +56,6 @@ __all__ = [
     "tenant_by_code",
     "tenants_visible_to",
 ]
-
-
-class BusinessServiceNotFound(DomainError):
-    """No business service with that code for the tenant (or its state) — the reference's code and text."""
-
-    code = "EG_BS_BUSINESSSERVICE_NOTFOUND"
-    http_status = 400
 
 
 def state_code_of(tenant_code: str) -> str:
@@ -142,8 +135,9 @@ def business_service_get(tenant_code: str, code: str) -> BusinessService:
     """The effective business service ``code`` of a tenant; ``EG_BS_BUSINESSSERVICE_NOTFOUND`` when there is none."""
     found = business_services_for(tenant_code, codes=[code]).first()
     if found is None:
-        raise BusinessServiceNotFound(
-            message=f"No Business Service masters found for give codes {[code]}",
+        raise DomainError(
+            EG_BS_BUSINESSSERVICE_NOTFOUND,
+            f"No Business Service masters found for give codes {[code]}",
             fields={"service": [f"No business service {code!r} for {tenant_code} or its state."]},
             params=[code],
         )

@@ -41,8 +41,7 @@ from masters.access import caller_for
 from payments.desk import views as desk
 from payments.models import Payment, PaymentDetail, PaymentStatus
 from payments.selectors import PAYMENT_ROLES
-from payments.services import payment_cancel, payment_dishonour
-from payments.services.validation import INSTRUMENT_MODES
+from payments.services import INSTRUMENT_MODES, payment_cancel, payment_dishonour
 
 if isinstance(admin.site, BillingAdminSite):
     for page in (

@@ -7,16 +7,14 @@ import uuid
 from django.db.models import Prefetch, QuerySet
 
 from billing_project.errors import NotFound
+from billing_project.uuids import uuid_or_404
 from bills.models import Bill, BillAccountDetail, BillDetail
 from masters.access import Caller
 from masters.models import Role
+from payments.errors import PAYMENT_NOT_FOUND
 from payments.models import Payment, PaymentAccountLine, PaymentApplication, PaymentDetail, PaymentWriteBack
 
 PAYMENT_ROLES = (Role.CASHIER, Role.EMPLOYEE, Role.BILLING_ADMIN, Role.SYSTEM)
-
-
-class PaymentNotFound(NotFound):
-    code = "PAYMENT_NOT_FOUND"
 
 
 def payment_account_lines_queryset() -> QuerySet[PaymentAccountLine]:
@@ -53,13 +51,10 @@ def payments_with_write_back() -> QuerySet[Payment]:
 
 def payment_get(payment_id: uuid.UUID | str) -> Payment:
     """The payment with this id (tenant loaded); ``PAYMENT_NOT_FOUND`` when there is none."""
-    try:
-        key = payment_id if isinstance(payment_id, uuid.UUID) else uuid.UUID(str(payment_id))
-    except ValueError:
-        raise PaymentNotFound(message=f"No payment {payment_id}") from None
+    key = uuid_or_404(payment_id, code=PAYMENT_NOT_FOUND, message=f"No payment {payment_id}")
     payment = Payment.objects.select_related("tenant").filter(pk=key).first()
     if payment is None:
-        raise PaymentNotFound(message=f"No payment {payment_id}")
+        raise NotFound(PAYMENT_NOT_FOUND, f"No payment {payment_id}")
     return payment
 
 
@@ -88,6 +83,6 @@ def payment_by_receipt_number(tenant_code: str, receipt_number: str) -> Payment 
     return payments_with_details().filter(tenant__code=tenant_code, details__receipt_number=receipt_number).first()
 
 
-def visible_payments(caller: Caller) -> QuerySet[Payment]:
+def payments_visible_to(caller: Caller) -> QuerySet[Payment]:
     """Payments (with details and account lines) of the tenants where the caller holds a payment role."""
     return payments_with_details().filter(caller.tenant_q("tenant__code", PAYMENT_ROLES))

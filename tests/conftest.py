@@ -91,3 +91,25 @@ def anon_client() -> APIClient:
 def _fast_password_hasher(settings: Any) -> None:
     """Real hashing costs ~0.3 s per user; tests need users, not strong hashes."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def redis_broker() -> Any:
+    """The Celery app publishing to the test Redis (TEST_REDIS_URL) instead of running tasks in-process; yields a
+    function listing the headers of the tasks queued there (oldest first). Mark the test ``redis``."""
+    import json
+
+    import redis
+
+    from tests.outage import celery_broker
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    client = redis.Redis.from_url(url)
+    client.delete("celery")
+
+    def queued() -> list[dict[str, Any]]:
+        return [json.loads(raw)["headers"] for raw in reversed(client.lrange("celery", 0, -1))]
+
+    with celery_broker(url):
+        yield queued
+    client.delete("celery")

@@ -16,15 +16,14 @@ from amendments.api.digit_serializers import (
     amendment_input,
     amendment_json,
 )
+from amendments.errors import EG_BS_AMENDMENT_UPDATE_WF_ERROR, WORKFLOW_DISABLED_MESSAGE
 from amendments.selectors import (
     DEFAULT_LIMIT,
     AmendmentCriteria,
     amendment_by_number,
     amendment_search,
 )
-from amendments.services import amendment_create, amendment_transition
-from amendments.services.create import workflow_enabled
-from amendments.services.transitions import WorkflowDisabled
+from amendments.services import amendment_create, amendment_transition, workflow_enabled
 from billing_project import clock
 from billing_project.digit.criteria import query_long, query_set, query_value
 from billing_project.digit.envelope import ci_get
@@ -76,7 +75,7 @@ class AmendmentUpdateView(DigitAPIView):
     )
     def post(self, request: Request) -> Response:
         if not workflow_enabled():
-            raise WorkflowDisabled()
+            raise DomainError(EG_BS_AMENDMENT_UPDATE_WF_ERROR, WORKFLOW_DISABLED_MESSAGE)
         serializer = AmendmentUpdateRequestSerializer(data=_body(request))
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data["AmendmentUpdate"]
@@ -87,7 +86,7 @@ class AmendmentUpdateView(DigitAPIView):
         values = {name: ci_get(workflow, name) for name in (*WF_FIELDS, "comment")}
         if any(not isinstance(values[name], str) or not values[name].strip() for name in WF_FIELDS):
             raise DomainError(
-                "EG_BS_AMENDMENT_UPDATE_WF_ERROR",
+                EG_BS_AMENDMENT_UPDATE_WF_ERROR,
                 "Mandatory workflow fileds missing in the update request, Please add all the following fields "
                 "workflow.action, workflow.businessId, workflow.moduleName, workflow.businessService",
             )

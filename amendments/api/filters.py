@@ -3,9 +3,10 @@ from __future__ import annotations
 import django_filters
 
 from amendments.models import Amendment, AmendmentReason, AmendmentState, AmendmentStatus
+from billing_project.api.types import FilterSet
 
 
-class AmendmentFilter(django_filters.FilterSet):  # type: ignore[misc]
+class AmendmentFilter(FilterSet):
     tenant = django_filters.CharFilter(field_name="tenant__code")
     consumer_code = django_filters.CharFilter()
     business_service = django_filters.CharFilter()

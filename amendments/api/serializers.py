@@ -6,23 +6,24 @@ from rest_framework import serializers
 
 from amendments.models import Amendment, AmendmentDocument, AmendmentReason, AmendmentTaxDetail, AmendmentTransition
 from amendments.services import AmendmentInput, DocumentInput, LineInput
+from billing_project.api.types import ModelSerializer, Serializer
 from billing_project.fields import MoneySerializerField
 from billing_project.money import money_sum
 
 
-class LineWriteSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class LineWriteSerializer(Serializer):
     tax_head_code = serializers.CharField(max_length=64)
     tax_amount = MoneySerializerField()
 
 
-class DocumentWriteSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class DocumentWriteSerializer(Serializer):
     document_type = serializers.CharField(max_length=128)
     file_store_id = serializers.CharField(max_length=256)
     document_uid = serializers.CharField(max_length=64, required=False, allow_blank=True)
     additional_details = serializers.JSONField(required=False, allow_null=True)
 
 
-class AmendmentWriteSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class AmendmentWriteSerializer(Serializer):
     tenant = serializers.CharField(max_length=128)
     consumer_code = serializers.CharField(max_length=250)
     business_service = serializers.CharField(max_length=64)
@@ -61,30 +62,30 @@ class AmendmentWriteSerializer(serializers.Serializer):  # type: ignore[type-arg
         )
 
 
-class TransitionWriteSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class TransitionWriteSerializer(Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     additional_details = serializers.JSONField(required=False, allow_null=True)
 
 
-class LineSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class LineSerializer(ModelSerializer):
     class Meta:
         model = AmendmentTaxDetail
         fields = ["id", "tax_head_code", "tax_amount"]
 
 
-class DocumentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class DocumentSerializer(ModelSerializer):
     class Meta:
         model = AmendmentDocument
         fields = ["id", "document_type", "file_store_id", "document_uid", "additional_details"]
 
 
-class TransitionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class TransitionSerializer(ModelSerializer):
     class Meta:
         model = AmendmentTransition
         fields = ["action", "from_state", "to_state", "status", "actor", "at", "comment", "demand"]
 
 
-class AmendmentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class AmendmentSerializer(ModelSerializer):
     tenant = serializers.CharField(source="tenant.code")
     details = LineSerializer(many=True)
     documents = DocumentSerializer(many=True)

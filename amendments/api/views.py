@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,11 +14,13 @@ from rest_framework.response import Response
 from amendments.api.filters import AmendmentFilter
 from amendments.api.serializers import AmendmentSerializer, AmendmentWriteSerializer, TransitionWriteSerializer
 from amendments.domain.workflow import Action
-from amendments.selectors import visible_amendments
+from amendments.errors import EG_BS_AMENDMENT_NOT_FOUND
+from amendments.selectors import amendments_visible_to
 from amendments.services import amendment_create, amendment_transition
 from billing_project import clock
 from billing_project.api.schema import rest_errors
-from billing_project.errors import NotFound
+from billing_project.api.types import GenericViewSet
+from billing_project.uuids import uuid_or_404
 from masters.access import HasTenantRole, caller_for
 
 UUID_PATTERN = "[0-9a-fA-F-]{32,36}"
@@ -35,7 +36,7 @@ TRANSITION_SCHEMA = extend_schema(
         responses={200: AmendmentSerializer, **rest_errors(404)},
     ),
 )
-class AmendmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+class AmendmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     """Amendments of the tenants where the caller holds a staff role."""
 
     serializer_class = AmendmentSerializer
@@ -47,7 +48,7 @@ class AmendmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self) -> Any:
-        return visible_amendments(caller_for(self.request.user)).order_by("-created_at", "amendment_id", "pk")
+        return amendments_visible_to(caller_for(self.request.user)).order_by("-created_at", "amendment_id", "pk")
 
     @extend_schema(
         summary="Create an amendment (approval pending; ACTIVE and applied at once when the workflow is off)",
@@ -88,10 +89,7 @@ class AmendmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def _transition(self, request: Request, pk: str | None, wanted: Action) -> Response:
         serializer = TransitionWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            amendment_pk = uuid.UUID(str(pk))
-        except ValueError:
-            raise NotFound("EG_BS_AMENDMENT_NOT_FOUND", f"No amendment {pk}") from None
+        amendment_pk = uuid_or_404(pk, code=EG_BS_AMENDMENT_NOT_FOUND, message=f"No amendment {pk}")
         amendment = amendment_transition(
             caller=caller_for(request.user),
             amendment_pk=amendment_pk,

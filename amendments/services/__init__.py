@@ -1,4 +1,4 @@
-"""Writes of the amendments app.
+"""Writes of the amendments app — import them from here, not from the modules (an import-linter contract says so).
 
 - ``inputs``: the validated input dataclasses both API faces build
 - ``create``: ``amendment_create`` (the reference's validations; applies at once with the workflow off)
@@ -8,8 +8,17 @@
 - ``ids``: amendment ids from the id format ``bs.amendment.id``
 """
 
-from amendments.services.create import amendment_create
+from amendments.services.apply import amendments_absorb
+from amendments.services.create import amendment_create, workflow_enabled
 from amendments.services.inputs import AmendmentInput, DocumentInput, LineInput
 from amendments.services.transitions import amendment_transition
 
-__all__ = ["AmendmentInput", "DocumentInput", "LineInput", "amendment_create", "amendment_transition"]
+__all__ = [
+    "AmendmentInput",
+    "DocumentInput",
+    "LineInput",
+    "amendment_create",
+    "amendment_transition",
+    "amendments_absorb",
+    "workflow_enabled",
+]

@@ -25,8 +25,7 @@ from amendments.domain.workflow import Action
 from amendments.models import Amendment, AmendmentStatus, AmendmentTransition
 from billing_project.money import ZERO, to_money
 from demands.models import ConsumerAccount, Demand, DemandDetail, DemandStatus, HistoryAction
-from demands.services.accounts import consumer_accounts_bump
-from demands.services.writes import history_append
+from demands.services import consumer_accounts_bump, history_append
 
 AccountKey = tuple[str, str, str]
 

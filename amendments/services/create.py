@@ -21,6 +21,16 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from amendments.domain.workflow import Action, State, signs_mixed
+from amendments.errors import (
+    EG_BS_AMENDMENT_BUSINESS_ERROR,
+    EG_BS_AMENDMENT_DETAILS_ERROR,
+    EG_BS_AMENDMENT_DISABLED_ERROR,
+    EG_BS_AMENDMENT_DUPLICATE_ERROR,
+    EG_BS_AMENDMENT_PERIOD_ERROR,
+    EG_BS_AMENDMENT_REASON_ERROR,
+    EG_BS_AMENDMENT_TAXAMOUNT_ERROR,
+    EG_BS_AMENDMENT_TAXHEAD_ERROR,
+)
 from amendments.models import (
     Amendment,
     AmendmentDocument,
@@ -36,7 +46,7 @@ from amendments.services.inputs import AmendmentInput
 from billing_project.db import is_unique_violation
 from billing_project.errors import DomainError, ValidationFailed
 from billing_project.money import to_money
-from demands.services.accounts import consumer_accounts_lock
+from demands.services import consumer_accounts_lock
 from masters.access import Caller, require_role
 from masters.models import Role, Tenant
 from masters.selectors import business_services_for, tax_heads_for
@@ -51,7 +61,7 @@ def workflow_enabled() -> bool:
 
 def duplicate_error(consumer_code: str) -> DomainError:
     return DomainError(
-        "EG_BS_AMENDMENT_DUPLICATE_ERROR",
+        EG_BS_AMENDMENT_DUPLICATE_ERROR,
         f"An Amendment is already in workflow for given consumercode : {consumer_code}",
     )
 
@@ -86,44 +96,44 @@ def amendment_validate(data: AmendmentInput) -> Tenant:
     service = business_services_for(data.tenant_code, codes=[data.business_service]).first() if tenant else None
     if tenant is None or service is None:
         raise DomainError(
-            "EG_BS_AMENDMENT_BUSINESS_ERROR", f"Business service not found for the given code : {data.business_service}"
+            EG_BS_AMENDMENT_BUSINESS_ERROR, f"Business service not found for the given code : {data.business_service}"
         )
     if not service.is_bill_amendment_enabled:
         raise DomainError(
-            "EG_BS_AMENDMENT_DISABLED_ERROR",
+            EG_BS_AMENDMENT_DISABLED_ERROR,
             f"Amendment is disabled for the given Business-service : {data.business_service}",
         )
     if data.reason not in AmendmentReason.values:
-        raise DomainError("EG_BS_AMENDMENT_REASON_ERROR", f"Unknown amendment reason : {data.reason}")
+        raise DomainError(EG_BS_AMENDMENT_REASON_ERROR, f"Unknown amendment reason : {data.reason}")
     if not data.details:
-        raise DomainError("EG_BS_AMENDMENT_DETAILS_ERROR", "An amendment needs at least one demand detail")
+        raise DomainError(EG_BS_AMENDMENT_DETAILS_ERROR, "An amendment needs at least one demand detail")
     errors: dict[str, DomainError] = {}
 
     def add(code: str, message: str) -> None:
         errors[code] = DomainError(code, message)
 
     if _in_workflow(data):
-        add("EG_BS_AMENDMENT_DUPLICATE_ERROR", duplicate_error(data.consumer_code).message)
+        add(EG_BS_AMENDMENT_DUPLICATE_ERROR, duplicate_error(data.consumer_code).message)
     if signs_mixed([line.tax_amount for line in data.details]):
-        add("EG_BS_AMENDMENT_TAXAMOUNT_ERROR", "All Tax amounts should either be positive or negative")
+        add(EG_BS_AMENDMENT_TAXAMOUNT_ERROR, "All Tax amounts should either be positive or negative")
     heads = set(tax_heads_for(data.tenant_code, service=data.business_service).values_list("code", flat=True))
     if not heads:
         add(
-            "EG_BS_AMENDMENT_TAXHEAD_ERROR",
+            EG_BS_AMENDMENT_TAXHEAD_ERROR,
             f"No taxheads found for the given business service : {data.business_service}",
         )
     else:
         unknown = list(dict.fromkeys(line.tax_head_code for line in data.details if line.tax_head_code not in heads))
         if unknown:
-            add("EG_BS_AMENDMENT_TAXHEAD_ERROR", f"Taxheads not found for the following codes : [{', '.join(unknown)}]")
+            add(EG_BS_AMENDMENT_TAXHEAD_ERROR, f"Taxheads not found for the following codes : [{', '.join(unknown)}]")
     if data.effective_till is not None and data.effective_from is None:
-        add("EG_BS_AMENDMENT_PERIOD_ERROR", "End period cannot be given without from period")
+        add(EG_BS_AMENDMENT_PERIOD_ERROR, "End period cannot be given without from period")
     elif (
         data.effective_from is not None
         and data.effective_till is not None
         and data.effective_from >= data.effective_till
     ):
-        add("EG_BS_AMENDMENT_PERIOD_ERROR", "From period cannot be greater or equal to end period in amendment")
+        add(EG_BS_AMENDMENT_PERIOD_ERROR, "From period cannot be greater or equal to end period in amendment")
     if errors:
         raise ValidationFailed(list(errors.values()))
     return tenant

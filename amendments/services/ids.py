@@ -17,13 +17,13 @@ from decimal import Decimal
 from django.conf import settings
 
 from amendments.domain.workflow import amendment_number
+from amendments.errors import AMENDMENT_ID_TOO_LONG
 from amendments.models import Amendment
 from billing_project.errors import DomainError
-from masters.services.idgen import id_generate
+from masters.services import id_generate
 
 AMENDMENT_ID_NAME = "bs.amendment.id"
 DEFAULT_AMENDMENT_ID_FORMAT = "NOTETYPE-CONSUMERCODE-[SEQ_BS_MUTATION_[tenant_id]]"
-AMENDMENT_ID_TOO_LONG = "AMENDMENT_ID_TOO_LONG"
 
 
 def amendment_id_format() -> str:

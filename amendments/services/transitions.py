@@ -23,25 +23,26 @@ from typing import Any
 from django.db import transaction
 
 from amendments.domain.workflow import WORKFLOW_ACTIONS, Action, parse_action
+from amendments.errors import (
+    EG_BS_AMENDMENT_ACTION_NOT_ALLOWED,
+    EG_BS_AMENDMENT_SELF_APPROVAL,
+    EG_BS_AMENDMENT_STATE_ERROR,
+    EG_BS_AMENDMENT_UNKNOWN_ACTION,
+    EG_BS_AMENDMENT_UPDATE_WF_ERROR,
+    WORKFLOW_DISABLED_MESSAGE,
+)
 from amendments.models import Amendment, AmendmentStatus, AmendmentTransition
 from amendments.selectors import amendment_get
 from amendments.services.apply import lines_apply, target_demand_lock
 from amendments.services.create import workflow_enabled
-from billing_project.errors import DomainError, PermissionDeniedError
-from demands.services.accounts import consumer_accounts_lock
+from billing_project.errors import ConflictError, DomainError, PermissionDeniedError
+from demands.services import consumer_accounts_lock
 from masters.access import Caller
 from masters.models import Role
 
 DECIDER_ROLES = (Role.AMENDMENT_APPROVER,)
 RESUBMIT_ROLES = (Role.EMPLOYEE, Role.BILLING_ADMIN)
 DECISIONS = (Action.APPROVE, Action.REJECT, Action.SEND_BACK)
-
-
-class WorkflowDisabled(DomainError):
-    code = "EG_BS_AMENDMENT_UPDATE_WF_ERROR"
-
-    def __init__(self) -> None:
-        super().__init__(message="Amendment update is not allowed when workflow is disabled")
 
 
 def amendment_transition(
@@ -58,11 +59,11 @@ def amendment_transition(
     ``additional_details`` (a JSON object) is merged into the stored one, key by key.
     """
     if not workflow_enabled():
-        raise WorkflowDisabled()
+        raise DomainError(EG_BS_AMENDMENT_UPDATE_WF_ERROR, WORKFLOW_DISABLED_MESSAGE)
     wanted = parse_action(action)
     if wanted is None:
         raise DomainError(
-            "EG_BS_AMENDMENT_UNKNOWN_ACTION",
+            EG_BS_AMENDMENT_UNKNOWN_ACTION,
             f"Unknown workflow action {action!r}; use one of {', '.join(a.value for a in WORKFLOW_ACTIONS)}",
         )
     stored = amendment_get(caller=caller, pk=amendment_pk)
@@ -75,11 +76,10 @@ def amendment_transition(
         )
         sources, _target = WORKFLOW_ACTIONS[wanted]
         if amendment.state not in sources:
-            raise DomainError(
-                "EG_BS_AMENDMENT_STATE_ERROR",
+            raise ConflictError(
+                EG_BS_AMENDMENT_STATE_ERROR,
                 f"Action {wanted.value} is not possible on amendment {amendment.amendment_id} in state "
                 f"{amendment.state}",
-                http_status=409,
             )
         from_state = amendment.state
         {
@@ -121,23 +121,23 @@ def _check_actor(caller: Caller, amendment: Amendment, action: Action) -> None:
     if action in DECISIONS:
         if not caller.has_role(tenant, DECIDER_ROLES):
             raise PermissionDeniedError(
-                "EG_BS_AMENDMENT_ACTION_NOT_ALLOWED",
+                EG_BS_AMENDMENT_ACTION_NOT_ALLOWED,
                 f"You need the role AMENDMENT_APPROVER in {tenant} to {action.value} an amendment.",
             )
         if is_creator:
             raise PermissionDeniedError(
-                "EG_BS_AMENDMENT_SELF_APPROVAL",
+                EG_BS_AMENDMENT_SELF_APPROVAL,
                 f"The creator of amendment {amendment.amendment_id} cannot {action.value} it.",
             )
     elif action == Action.RESUBMIT:
         if not (is_creator or caller.has_role(tenant, RESUBMIT_ROLES)):
             raise PermissionDeniedError(
-                "EG_BS_AMENDMENT_ACTION_NOT_ALLOWED",
+                EG_BS_AMENDMENT_ACTION_NOT_ALLOWED,
                 f"Only the creator or an EMPLOYEE/BILLING_ADMIN of {tenant} can RESUBMIT an amendment.",
             )
     elif action == Action.WITHDRAW and not is_creator:
         raise PermissionDeniedError(
-            "EG_BS_AMENDMENT_ACTION_NOT_ALLOWED",
+            EG_BS_AMENDMENT_ACTION_NOT_ALLOWED,
             f"Only the creator of amendment {amendment.amendment_id} can WITHDRAW it.",
         )
 

@@ -6,8 +6,12 @@ Bad values raise a DRF ValidationError naming the parameter.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
+
+from billing_project.digit.timeconv import from_epoch_ms
 
 
 def _raw_values(request: Request, name: str) -> list[str]:
@@ -55,3 +59,12 @@ def query_long(request: Request, name: str) -> int | None:
         return int(value)
     except ValueError:
         raise ValidationError({name: [f"'{value}' is not a whole number"]}) from None
+
+
+def query_epoch(request: Request, name: str) -> dt.datetime | None:
+    """A time given in epoch milliseconds (``fromDate=1554076800000``), as an aware UTC datetime; None when absent."""
+    value = query_value(request, name)
+    try:
+        return from_epoch_ms(value)
+    except (ValueError, OverflowError):
+        raise ValidationError({name: [f"'{value}' is not a time in epoch milliseconds"]}) from None

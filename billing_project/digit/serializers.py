@@ -8,6 +8,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from billing_project.api.types import Serializer
+
 _HTML = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
 
 
@@ -28,7 +30,7 @@ class CaseInsensitiveKeysMixin:
         return super().to_internal_value(data)  # type: ignore[misc]
 
 
-class DigitSerializer(CaseInsensitiveKeysMixin, serializers.Serializer):  # type: ignore[type-arg]
+class DigitSerializer(CaseInsensitiveKeysMixin, Serializer):
     """Base of every DIGIT request serializer: keys matched ignoring case, unknown keys ignored."""
 
 

@@ -17,8 +17,6 @@ header), the deprecated ones included; fetch, search and cancel also need a role
 
 from __future__ import annotations
 
-import datetime as dt
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -27,20 +25,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billing_project import clock
-from billing_project.digit.criteria import query_bool, query_set, query_value
+from billing_project.digit.criteria import query_bool, query_epoch, query_set, query_value
 from billing_project.digit.envelope import response_info
 from billing_project.digit.schema import DIGIT_ERROR_RESPONSES, DigitRequestInfoWrapperSerializer
-from billing_project.digit.timeconv import from_epoch_ms
 from billing_project.digit.views import DigitAPIView, get_request_info
 from billing_project.errors import DomainError
 from bills.api.digit_serializers import UpdateBillRequestSerializer, bill_json
+from bills.errors import EG_BS_API_ERROR
 from bills.models import BillStatus
 from bills.selectors import BillSearchCriteria, bill_search
-from bills.services.cancel import bill_cancel
-from bills.services.fetch import FetchCriteria, bill_fetch
+from bills.services import FetchCriteria, bill_cancel, bill_fetch
 from masters.access import HasTenantRole, caller_for
 
-API_ERROR = "EG_BS_API_ERROR"
 GENERATE_DEPRECATED = "The Generate bill API has been deprecated, Access the fetchBill"
 CREATE_UNSUPPORTED = (
     "The Create bill API is not supported: bills are generated from the consumer's demands by /bill/v2/_fetchbill"
@@ -48,14 +44,6 @@ CREATE_UNSUPPORTED = (
 V1_DEPRECATED = "The API you are trying to access has been depricated, Access the V2 API's"
 SEARCH_STATUSES = frozenset({*BillStatus.values, "PAYMENT_CANCELLED"})
 MOBILE_DIGITS = 10
-
-
-def _epoch(request: Request, name: str) -> dt.datetime | None:
-    value = query_value(request, name)
-    try:
-        return from_epoch_ms(value)
-    except (ValueError, OverflowError):
-        raise ValidationError({name: [f"'{value}' is not a time in epoch milliseconds"]}) from None
 
 
 def _mobile(request: Request) -> str | None:
@@ -99,8 +87,8 @@ def search_criteria(request: Request) -> BillSearchCriteria:
         mobile_number=_mobile(request),
         email=query_value(request, "email"),
         status=_status(request),
-        from_period=_epoch(request, "fromPeriod"),
-        to_period=_epoch(request, "toPeriod"),
+        from_period=query_epoch(request, "fromPeriod"),
+        to_period=query_epoch(request, "toPeriod"),
         retrieve_oldest=bool(query_bool(request, "retrieveOldest")),
         order_by=bool(order_by),
     )
@@ -202,7 +190,7 @@ class BillGenerateV2View(DigitAPIView):
         deprecated=True,
     )
     def post(self, request: Request) -> Response:
-        raise DomainError(API_ERROR, GENERATE_DEPRECATED)
+        raise DomainError(EG_BS_API_ERROR, GENERATE_DEPRECATED)
 
 
 class BillCreateV2View(DigitAPIView):
@@ -215,7 +203,7 @@ class BillCreateV2View(DigitAPIView):
         deprecated=True,
     )
     def post(self, request: Request) -> Response:
-        raise DomainError(API_ERROR, CREATE_UNSUPPORTED)
+        raise DomainError(EG_BS_API_ERROR, CREATE_UNSUPPORTED)
 
 
 _V1_RESPONSES = {
@@ -235,7 +223,7 @@ class _DeprecatedV1View(DigitAPIView):
         code = status.HTTP_400_BAD_REQUEST
         body = {
             "responseInfo": response_info(get_request_info(request), code, now=clock.now()),
-            "error": {"code": code, "message": API_ERROR, "description": V1_DEPRECATED, "fields": None},
+            "error": {"code": code, "message": EG_BS_API_ERROR, "description": V1_DEPRECATED, "fields": None},
         }
         return Response(body, status=code)
 

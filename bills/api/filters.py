@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import django_filters
 
+from billing_project.api.types import FilterSet
 from bills.models import Bill, BillStatus
 
 
-class BillFilter(django_filters.FilterSet):  # type: ignore[misc]
+class BillFilter(FilterSet):
     tenant = django_filters.CharFilter(field_name="tenant__code")
     consumer_code = django_filters.CharFilter()
     business_service = django_filters.CharFilter()

@@ -1,9 +1,10 @@
 """REST face of bulk billing runs: ``/api/v1/billing-runs/`` (list, retrieve with errors, create).
 
-Reads are scoped by ``bills.selectors.billing_runs_visible`` (staff and system clients of the run's tenant);
-other runs are 404. ``create`` calls ``billing_run_start``, which records the run and queues the Celery task
-``bills.execute_billing_run`` once the run is committed; with no broker configured the task runs in-process,
-so the response already shows the finished run.
+Reads are scoped by ``bills.selectors.billing_runs_visible_to`` (staff and system clients of the run's tenant);
+other runs are 404. ``create`` calls ``billing_run_start``, which records the run and its Celery task
+``bills.execute_billing_run`` in one transaction (the kernel's outbox hands the task to the broker after the
+commit, or when the broker is back): the answer is 201 with status PENDING — accepted, will run. With no broker
+configured the task runs in-process, so the response already shows the finished run.
 """
 
 from __future__ import annotations
@@ -12,19 +13,20 @@ from typing import Any
 
 import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billing_project import clock
 from billing_project.api.schema import rest_errors
+from billing_project.api.types import FilterSet, GenericViewSet, ModelSerializer, Serializer
 from bills.models import BillingRun, BillingRunError, RunStatus
-from bills.selectors import billing_runs_visible
-from bills.services.runs import DEFAULT_CHUNK_SIZE, MAX_CHUNK, billing_run_start
+from bills.selectors import billing_runs_visible_to
+from bills.services import DEFAULT_CHUNK_SIZE, MAX_CHUNK, billing_run_start
 from masters.access import HasTenantRole, caller_for
 
 
-class BillingRunFilter(django_filters.FilterSet):  # type: ignore[misc]
+class BillingRunFilter(FilterSet):
     tenant = django_filters.CharFilter(field_name="tenant__code")
     business_service = django_filters.CharFilter()
     status = django_filters.ChoiceFilter(choices=RunStatus.choices)
@@ -34,13 +36,13 @@ class BillingRunFilter(django_filters.FilterSet):  # type: ignore[misc]
         fields = ["tenant", "business_service", "status"]
 
 
-class BillingRunErrorSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class BillingRunErrorSerializer(ModelSerializer):
     class Meta:
         model = BillingRunError
         fields = ["consumer_code", "code", "message", "created_at"]
 
 
-class BillingRunSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class BillingRunSerializer(ModelSerializer):
     tenant = serializers.CharField(source="tenant.code", read_only=True)
     progress_percent = serializers.FloatField(read_only=True, help_text="processed / total_consumers, in %")
 
@@ -80,7 +82,7 @@ class BillingRunDetailSerializer(BillingRunSerializer):
         read_only_fields = fields
 
 
-class BillingRunCreateSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class BillingRunCreateSerializer(Serializer):
     tenant = serializers.CharField(max_length=128)
     business_service = serializers.CharField(max_length=64)
     consumer_codes = serializers.ListField(
@@ -107,7 +109,7 @@ class BillingRunCreateSerializer(serializers.Serializer):  # type: ignore[type-a
 class BillingRunViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,  # type: ignore[type-arg]
+    GenericViewSet,
 ):
     """Bulk bill generation runs of the tenants the caller reaches."""
 
@@ -120,7 +122,7 @@ class BillingRunViewSet(
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self) -> Any:
-        queryset = billing_runs_visible(caller_for(self.request.user)).order_by("-created_at", "-pk")
+        queryset = billing_runs_visible_to(caller_for(self.request.user)).order_by("-created_at", "-pk")
         if self.action == "retrieve":
             return queryset.prefetch_related("errors")
         return queryset
@@ -129,7 +131,12 @@ class BillingRunViewSet(
         return BillingRunDetailSerializer if self.action == "retrieve" else BillingRunSerializer
 
     @extend_schema(
-        summary="Start a bulk billing run (queued as a Celery task)",
+        summary="Start a bulk billing run: accepted as PENDING, then run by a worker",
+        description=(
+            "The run and its job are recorded together: the answer (201, status PENDING) means accepted, will run — "
+            "also while the job broker is unreachable (the job is handed over when it is back). Follow the run's "
+            "status: PENDING (waiting for a worker), RUNNING, COMPLETED or FAILED."
+        ),
         request=BillingRunCreateSerializer,
         responses={201: BillingRunSerializer, **rest_errors(400, 403)},
     )

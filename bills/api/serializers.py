@@ -13,12 +13,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from billing_project import clock
+from billing_project.api.types import ModelSerializer, Serializer
 from bills.models import Bill, BillAccountDetail, BillDetail
 from bills.selectors import effective_status
-from bills.services.fetch import FetchCriteria
+from bills.services import FetchCriteria
 
 
-class BillFetchSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class BillFetchSerializer(Serializer):
     """What to bill: consumer codes, a demand, or a payer's mobile number / e-mail, within a business service."""
 
     tenant = serializers.CharField(max_length=256)
@@ -41,13 +42,13 @@ class BillFetchSerializer(serializers.Serializer):  # type: ignore[type-arg]
         )
 
 
-class BillCancelSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class BillCancelSerializer(Serializer):
     reason = serializers.CharField(max_length=256)
     reason_message = serializers.CharField(max_length=1024)
     description = serializers.CharField(required=False, allow_blank=True, max_length=2048, default="")
 
 
-class BillAccountDetailSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class BillAccountDetailSerializer(ModelSerializer):
     demand_detail = serializers.UUIDField(source="demand_detail_id")
 
     class Meta:
@@ -55,7 +56,7 @@ class BillAccountDetailSerializer(serializers.ModelSerializer):  # type: ignore[
         fields = ["id", "tax_head_code", "order", "amount", "adjusted_amount", "demand_detail"]
 
 
-class BillDetailSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class BillDetailSerializer(ModelSerializer):
     demand = serializers.UUIDField(source="demand_id")
     account_details = BillAccountDetailSerializer(many=True)
 
@@ -74,7 +75,7 @@ class BillDetailSerializer(serializers.ModelSerializer):  # type: ignore[type-ar
         ]
 
 
-class _BillBase(serializers.ModelSerializer):  # type: ignore[type-arg]
+class _BillBase(ModelSerializer):
     tenant = serializers.CharField(source="tenant.code")
     status = serializers.CharField(help_text="Stored status: ACTIVE, EXPIRED, CANCELLED, PAID or PARTIALLY_PAID")
     effective_status = serializers.SerializerMethodField(

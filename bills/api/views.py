@@ -1,6 +1,6 @@
 """REST face of bills: ``/api/v1/bills/`` (list with full history, retrieve, fetch, cancel).
 
-Reads are scoped by ``bills.selectors.visible_bills``: staff and system clients see their tenants' bills, a
+Reads are scoped by ``bills.selectors.bills_visible_to``: staff and system clients see their tenants' bills, a
 citizen the bills of consumers whose demands they owe; other bills are 404. Writes go through the services:
 ``bill_fetch`` (the consumers' current bills, generated when missing or stale) and ``bill_cancel_one``.
 """
@@ -10,18 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, viewsets
+from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billing_project import clock
 from billing_project.api.schema import rest_errors
+from billing_project.api.types import GenericViewSet
 from bills.api.filters import BillFilter
 from bills.api.serializers import BillCancelSerializer, BillFetchSerializer, BillSerializer, BillSummarySerializer
-from bills.selectors import visible_bills
-from bills.services.cancel import bill_cancel_one
-from bills.services.fetch import bill_fetch
+from bills.selectors import bills_visible_to
+from bills.services import bill_cancel_one, bill_fetch
 from masters.access import HasTenantRole, caller_for
 
 UUID_PATTERN = "[0-9a-fA-F-]{32,36}"
@@ -37,7 +37,7 @@ UUID_PATTERN = "[0-9a-fA-F-]{32,36}"
         responses={200: BillSerializer, **rest_errors(403, 404)},
     ),
 )
-class BillViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+class BillViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     """Bills of the tenants the caller reaches (a citizen: the bills of their own consumers)."""
 
     serializer_class = BillSerializer
@@ -49,7 +49,7 @@ class BillViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self) -> Any:
-        queryset = visible_bills(caller_for(self.request.user)).order_by("-bill_date", "bill_number", "pk")
+        queryset = bills_visible_to(caller_for(self.request.user)).order_by("-bill_date", "bill_number", "pk")
         if self.action == "list":
             return queryset.prefetch_related(None)  # the list shows no periods
         return queryset

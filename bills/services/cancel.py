@@ -9,10 +9,17 @@ from typing import Any
 
 from django.db import transaction
 
-from billing_project.errors import DomainError, NotFound
+from billing_project.errors import NOT_FOUND, ConflictError, DomainError, NotFound
+from bills.errors import (
+    EG_BS_BILL_NOT_ACTIVE,
+    EG_BS_BILL_PAID,
+    EG_BS_CANCEL_BILL_ERROR,
+    EG_BS_CANCELL_REASON_CODE_NOT,
+    EG_BS_CANCELL_REASON_MSG_NOT,
+)
 from bills.models import Bill, BillStatus
 from demands.models import ConsumerAccount
-from demands.services.accounts import consumer_accounts_lock
+from demands.services import consumer_accounts_lock
 from masters.access import Caller, require_role
 from masters.models import Role
 
@@ -43,20 +50,20 @@ def _text(details: Mapping[str, Any] | None, key: str) -> str:
 def _check_reason(details: Mapping[str, Any] | None) -> None:
     if not isinstance((details or {}).get("reason"), str):
         raise DomainError(
-            "EG_BS_CANCELL_REASON_CODE_NOT",
+            EG_BS_CANCELL_REASON_CODE_NOT,
             "Cancellation Reason with key 'reason' is a madnatory Text field in additionalDetails of Bill cancell "
             "Request",
         )
     if not _text(details, "reason"):
-        raise DomainError("EG_BS_CANCELL_REASON_CODE_NOT", "Cancell Reason code cannot be empty")
+        raise DomainError(EG_BS_CANCELL_REASON_CODE_NOT, "Cancell Reason code cannot be empty")
     if not isinstance((details or {}).get("reasonMessage"), str):
         raise DomainError(
-            "EG_BS_CANCELL_REASON_MSG_NOT",
+            EG_BS_CANCELL_REASON_MSG_NOT,
             "Cancell Reason message with key 'reasonMessage' is madnatory Text field in additionalDetails of Bill "
             "cancell Request",
         )
     if not _text(details, "reasonMessage"):
-        raise DomainError("EG_BS_CANCELL_REASON_MSG_NOT", "Cancell Reason message cannot be empty")
+        raise DomainError(EG_BS_CANCELL_REASON_MSG_NOT, "Cancell Reason message cannot be empty")
 
 
 def _merge(main: Any, update: Any) -> Any:
@@ -86,9 +93,9 @@ def bill_cancel(
     _check_reason(additional_details)
     codes = list(dict.fromkeys(consumer_codes))
     if len(codes) > 1:
-        raise DomainError("EG_BS_CANCEL_BILL_ERROR", "Only one consumer code can be provided in the Cancel request")
+        raise DomainError(EG_BS_CANCEL_BILL_ERROR, "Only one consumer code can be provided in the Cancel request")
     if not codes:
-        raise DomainError("EG_BS_CANCEL_BILL_ERROR", "A consumer code must be provided in the Cancel request")
+        raise DomainError(EG_BS_CANCEL_BILL_ERROR, "A consumer code must be provided in the Cancel request")
     require_role(caller, tenant_id, CANCEL_ROLES, "cancel bills")
     account = ConsumerAccount.objects.filter(
         tenant__code=tenant_id, business_service=business_service, consumer_code=codes[0]
@@ -128,15 +135,15 @@ def bill_cancel_one(
     _check_reason(details)
     bill = Bill.objects.select_related("tenant", "account").filter(pk=bill_id).first()
     if bill is None:
-        raise NotFound("NOT_FOUND", f"No bill {bill_id}.")
+        raise NotFound(NOT_FOUND, f"No bill {bill_id}.")
     require_role(caller, bill.tenant.code, CANCEL_ROLES, "cancel bills")
     with transaction.atomic(durable=True):
         consumer_accounts_lock([(bill.tenant.code, bill.business_service, bill.consumer_code)], at=at)
         bill = Bill.objects.select_for_update(of=("self",)).select_related("tenant", "account").get(pk=bill.pk)
         if bill.status in (BillStatus.PAID, BillStatus.PARTIALLY_PAID):
-            raise DomainError("EG_BS_BILL_PAID", "You cannot cancel the bill in the workflow", http_status=409)
+            raise ConflictError(EG_BS_BILL_PAID, "You cannot cancel the bill in the workflow")
         if bill.status != BillStatus.ACTIVE:
-            raise DomainError("EG_BS_BILL_NOT_ACTIVE", f"Bill {bill.bill_number} is {bill.status}", http_status=409)
+            raise ConflictError(EG_BS_BILL_NOT_ACTIVE, f"Bill {bill.bill_number} is {bill.status}")
         bill.additional_details = _merge(details, bill.additional_details)
         bill.status = BillStatus.CANCELLED
         bill.modified_by, bill.modified_at = caller.username, at

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,12 +14,14 @@ from django.db.models import Q, QuerySet
 from billing_project import clock
 from billing_project.db import is_unique_violation
 from billing_project.errors import DomainError
+from billing_project.uuids import uuid_or_none
+from bills.errors import BILL_GEN_MANDATORY_FIELDS_MISSING, EG_BS_BILL_CONFLICT, FETCH_CRITERION_INVALID
 from bills.models import Bill, BillStatus
 from bills.selectors import bills_with_details
 from bills.services.generation import bills_generate, is_current
 from bills.services.refresh import demand_refresh
 from demands.models import ConsumerAccount, Demand, DemandStatus
-from demands.services.accounts import consumer_accounts_lock
+from demands.services import consumer_accounts_lock
 from masters.access import STAFF_ROLES, Caller, resolve_search_tenant
 from masters.models import Role
 from masters.selectors import business_services_for, payers_for
@@ -43,10 +44,6 @@ class FetchCriteria:
     request_info: Mapping[str, Any] = field(default_factory=dict)
 
 
-class FetchCriteriaInvalid(DomainError):
-    code = "BILL_GEN_MANDATORY_FIELDS_MISSING"
-
-
 def _validate(criteria: FetchCriteria) -> None:
     problems: dict[str, list[str]] = {}
     if not criteria.tenant_id:
@@ -65,11 +62,12 @@ def _validate(criteria: FetchCriteria) -> None:
         problems["email"] = ["email is not an e-mail address"]
     if problems:
         name, messages = next(iter(problems.items()))
-        raise DomainError(f"INVALID_{name.upper()}", messages[0], fields=problems)
+        raise DomainError(FETCH_CRITERION_INVALID[name], messages[0], fields=problems)
     if not (criteria.demand_id or criteria.mobile_number or criteria.email or criteria.consumer_codes):
-        raise FetchCriteriaInvalid(
-            message="Valid search criteria fields missing, please give some valid criteria like mobileNumber/email "
-            "OR 'businessService & consumerCode' OR demandId"
+        raise DomainError(
+            BILL_GEN_MANDATORY_FIELDS_MISSING,
+            "Valid search criteria fields missing, please give some valid criteria like mobileNumber/email "
+            "OR 'businessService & consumerCode' OR demandId",
         )
 
 
@@ -85,10 +83,7 @@ def _accounts(caller: Caller, criteria: FetchCriteria) -> QuerySet[ConsumerAccou
         wanted |= Q(consumer_code__in=criteria.consumer_codes)
     if criteria.demand_id:
         # Only the demand's own consumer (fix [16]).
-        try:
-            demand_uuid = uuid.UUID(criteria.demand_id)
-        except ValueError:
-            demand_uuid = None
+        demand_uuid = uuid_or_none(criteria.demand_id)
         if demand_uuid is not None:
             wanted |= Q(pk__in=Demand.objects.filter(pk=demand_uuid).values("account_id"))
     if criteria.mobile_number or criteria.email:
@@ -147,7 +142,7 @@ def bill_fetch(*, caller: Caller, criteria: FetchCriteria, at: dt.datetime | Non
                 raise next(iter(result.failed.values()))
     except IntegrityError as exc:  # pragma: no cover - the account lock makes this unreachable; kept as a guard
         if is_unique_violation(exc, Bill, "bills_bill_one_active_per_account"):
-            raise DomainError("EG_BS_BILL_CONFLICT", "A concurrent request generated this bill; fetch again") from exc
+            raise DomainError(EG_BS_BILL_CONFLICT, "A concurrent request generated this bill; fetch again") from exc
         raise
     ids = [bill.pk for bill in result.current.values()]
     return list(bills_with_details().filter(pk__in=ids).order_by("consumer_code", "tenant__code"))

@@ -28,11 +28,12 @@ from django.db import connection, transaction
 from billing_project.errors import DomainError
 from billing_project.money import ZERO
 from bills.domain.aggregation import BillDraft, DemandData, DemandLineData, UnknownTaxHead, build_bill
+from bills.errors import EG_BS_TAXHEADCODE_EMPTY
 from bills.models import Bill, BillingRun, BillStatus
 from bills.services.bulk_write import BILL_COLUMNS, BillRows, bill_rows_write, new_ids
 from demands.models import ConsumerAccount, Demand, DemandDetail, DemandStatus
 from masters.selectors import tax_heads_for
-from masters.services.idgen import MAX_IDS_PER_CALL, id_generate
+from masters.services import MAX_IDS_PER_CALL, id_generate
 
 BILL_NUMBER_ID_NAME = "billnumberid"
 
@@ -252,7 +253,7 @@ def _generate(
         try:
             draft = build_bill(mine, head_order=orders[key], now=at, zone=zone)
         except UnknownTaxHead as exc:
-            written.failed[account.pk] = DomainError("EG_BS_TAXHEADCODE_EMPTY", str(exc))
+            written.failed[account.pk] = DomainError(EG_BS_TAXHEADCODE_EMPTY, str(exc))
             continue
         if draft is None or not draft.is_billable:
             written.nothing_due.append(account.pk)

@@ -14,14 +14,10 @@ import httpx
 from django.conf import settings
 from django.db import connection
 
-from billing_project.errors import DomainError
+from billing_project.errors import UpstreamError
+from bills.errors import EG_BS_DEMAND_REFRESH_FAILED
 
 logger = logging.getLogger(__name__)
-
-
-class DemandRefreshFailed(DomainError):
-    code = "EG_BS_DEMAND_REFRESH_FAILED"
-    http_status = 502
 
 
 def demand_refresh(
@@ -51,11 +47,13 @@ def demand_refresh(
         )
     except httpx.HTTPError as exc:
         logger.warning("demand refresh of %s at %s failed: %s", business_service, url, exc)
-        raise DemandRefreshFailed(
-            message=f"The demand refresh of business service {business_service} failed: {type(exc).__name__}"
+        raise UpstreamError(
+            EG_BS_DEMAND_REFRESH_FAILED,
+            f"The demand refresh of business service {business_service} failed: {type(exc).__name__}",
         ) from exc
     if response.status_code >= 300:
         logger.warning("demand refresh of %s at %s answered %s", business_service, url, response.status_code)
-        raise DemandRefreshFailed(
-            message=f"The demand refresh of business service {business_service} answered HTTP {response.status_code}"
+        raise UpstreamError(
+            EG_BS_DEMAND_REFRESH_FAILED,
+            f"The demand refresh of business service {business_service} answered HTTP {response.status_code}",
         )

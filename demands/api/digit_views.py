@@ -12,10 +12,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billing_project import clock
-from billing_project.digit.criteria import query_bool, query_set, query_value
+from billing_project.digit.criteria import query_bool, query_epoch, query_set, query_value
 from billing_project.digit.schema import DIGIT_ERROR_RESPONSES
-from billing_project.digit.timeconv import from_epoch_ms
 from billing_project.digit.views import DigitAPIView
+from billing_project.uuids import uuid_or_none
 from demands.api.digit_serializers import DemandRequestSerializer, demand_input, demand_json
 from demands.selectors import DemandCriteria, demand_search
 from demands.services import demand_create, demand_update
@@ -60,25 +60,13 @@ class DemandUpdateView(_DemandWriteView):
         return self.envelope(request, {"Demands": [demand_json(d) for d in demands], "CollectedReceipt": None})
 
 
-def _epoch(request: Request, name: str) -> Any:
-    value = query_value(request, name)
-    if value is None:
-        return None
-    try:
-        return from_epoch_ms(value)
-    except (ValueError, OverflowError):
-        raise ValidationError({name: [f"'{value}' is not a time in epoch milliseconds"]}) from None
-
-
 def _uuids(request: Request, name: str) -> tuple[Any, ...]:
-    import uuid
-
     values = []
     for raw in query_set(request, name):
-        try:
-            values.append(uuid.UUID(raw))
-        except ValueError:
-            raise ValidationError({name: [f"'{raw}' is not a valid id"]}) from None
+        key = uuid_or_none(raw)
+        if key is None:
+            raise ValidationError({name: [f"'{raw}' is not a valid id"]})
+        values.append(key)
     return tuple(values)
 
 
@@ -112,8 +100,8 @@ class DemandSearchView(DigitAPIView):
             payer_uuids=_uuids(request, "payer"),
             consumer_codes=tuple(query_set(request, "consumerCode")),
             business_service=query_value(request, "businessService"),
-            period_from=_epoch(request, "periodFrom"),
-            period_to=_epoch(request, "periodTo"),
+            period_from=query_epoch(request, "periodFrom"),
+            period_to=query_epoch(request, "periodTo"),
             mobile_number=query_value(request, "mobileNumber"),
             email=query_value(request, "email"),
             status=query_value(request, "status"),

@@ -7,6 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from billing_project.api.types import ModelSerializer, Serializer
 from billing_project.fields import MoneySerializerField
 from billing_project.money import ZERO, money_sum
 from demands.models import Demand, DemandDetail, DemandDetailHistory, DemandHistory
@@ -14,7 +15,7 @@ from demands.selectors import HistoryEntry
 from demands.services import DemandInput, DetailInput, PayerInput
 
 
-class PayerRefSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class PayerRefSerializer(Serializer):
     uuid = serializers.UUIDField(required=False, allow_null=True)
     name = serializers.CharField(required=False, allow_blank=True, max_length=256)
     mobile_number = serializers.RegexField(r"^[0-9]{10}$", required=False, allow_blank=True)
@@ -26,7 +27,7 @@ class PayerRefSerializer(serializers.Serializer):  # type: ignore[type-arg]
         return attrs
 
 
-class DetailWriteSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class DetailWriteSerializer(Serializer):
     id = serializers.UUIDField(required=False, allow_null=True)
     tax_head_code = serializers.CharField(max_length=64)
     tax_amount = MoneySerializerField()
@@ -34,7 +35,7 @@ class DetailWriteSerializer(serializers.Serializer):  # type: ignore[type-arg]
     additional_details = serializers.JSONField(required=False, allow_null=True)
 
 
-class DemandWriteSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class DemandWriteSerializer(Serializer):
     tenant = serializers.CharField(max_length=128)
     consumer_code = serializers.CharField(max_length=250)
     consumer_type = serializers.CharField(max_length=250)
@@ -86,14 +87,14 @@ class DemandWriteSerializer(serializers.Serializer):  # type: ignore[type-arg]
         )
 
 
-class PayerSummarySerializer(serializers.Serializer):  # type: ignore[type-arg]
+class PayerSummarySerializer(Serializer):
     uuid = serializers.UUIDField()
     name = serializers.CharField()
     mobile_number = serializers.CharField()
     email = serializers.CharField()
 
 
-class DetailSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class DetailSerializer(ModelSerializer):
     class Meta:
         model = DemandDetail
         fields = [
@@ -109,7 +110,7 @@ class DetailSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         ]
 
 
-class DemandSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class DemandSerializer(ModelSerializer):
     tenant = serializers.CharField(source="tenant.code")
     payer = PayerSummarySerializer(allow_null=True)
     details = DetailSerializer(many=True)
@@ -157,7 +158,7 @@ class DemandSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         return str(money_sum(line.tax_amount - line.collection_amount for line in self._lines(demand)))
 
 
-class DetailHistorySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class DetailHistorySerializer(ModelSerializer):
     detail_id = serializers.UUIDField()
 
     class Meta:
@@ -165,7 +166,7 @@ class DetailHistorySerializer(serializers.ModelSerializer):  # type: ignore[type
         fields = ["detail_id", "tax_head_code", "tax_amount", "collection_amount", "additional_details"]
 
 
-class DemandHistoryRowSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class DemandHistoryRowSerializer(ModelSerializer):
     class Meta:
         model = DemandHistory
         fields = [
@@ -186,7 +187,7 @@ class DemandHistoryRowSerializer(serializers.ModelSerializer):  # type: ignore[t
         ]
 
 
-class DemandHistorySerializer(serializers.Serializer):  # type: ignore[type-arg]
+class DemandHistorySerializer(Serializer):
     demand = DemandHistoryRowSerializer()
     details = DetailHistorySerializer(many=True)
 

@@ -5,22 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billing_project import clock
 from billing_project.api.schema import rest_errors
+from billing_project.api.types import GenericViewSet
+from billing_project.errors import NOT_FOUND
+from billing_project.uuids import uuid_or_404
 from demands.api.filters import DemandFilter
 from demands.api.serializers import DemandHistorySerializer, DemandSerializer, DemandWriteSerializer
 from demands.models import Demand
-from demands.selectors import demand_get, demand_history, visible_demands
+from demands.selectors import demand_get, demand_history, demands_visible_to
 from demands.services import demand_cancel, demand_create, demand_update
 from masters.access import HasTenantRole, caller_for
 
 
-class DemandViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+class DemandViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     """Demands of the tenants the caller reaches (a citizen: their own demands only)."""
 
     serializer_class = DemandSerializer
@@ -31,7 +34,7 @@ class DemandViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     http_method_names = ["get", "post", "put", "head", "options"]
 
     def get_queryset(self) -> Any:
-        return visible_demands(caller_for(self.request.user)).order_by("tax_period_from", "consumer_code", "pk")
+        return demands_visible_to(caller_for(self.request.user)).order_by("tax_period_from", "consumer_code", "pk")
 
     @extend_schema(request=DemandWriteSerializer, responses={201: DemandSerializer, **rest_errors(400, 403, 409)})
     def create(self, request: Request) -> Response:
@@ -63,14 +66,7 @@ class DemandViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(DemandHistorySerializer(demand_history(demand), many=True).data)
 
     def _pk(self, pk: str | None) -> Any:
-        import uuid
-
-        from billing_project.errors import NotFound
-
-        try:
-            return uuid.UUID(str(pk))
-        except ValueError:
-            raise NotFound("NOT_FOUND", f"No demand {pk}.") from None
+        return uuid_or_404(pk, code=NOT_FOUND, message=f"No demand {pk}.")
 
 
 __all__ = ["Demand", "DemandViewSet"]

@@ -1,7 +1,6 @@
 """Pure money logic of the demands app: apportionment and advance carry-forward (no Django, no I/O)."""
 
 from .advance import (
-    EG_DEMAND_DEATIL_INVALID,
     CarryForwardResult,
     CollectionUpdate,
     DemandDues,
@@ -9,11 +8,6 @@ from .advance import (
     carry_forward_advance,
 )
 from .apportion import (
-    APPORTION_DUPLICATE_KEY,
-    APPORTION_INVALID_AMOUNT,
-    INVALID_BILL,
-    INVALID_PAYMENTDETAIL,
-    NO_TAXHEAD_FOUND,
     AdjustedLine,
     AdvanceCredit,
     ApportionError,
@@ -26,12 +20,6 @@ from .apportion import (
 )
 
 __all__ = [
-    "APPORTION_DUPLICATE_KEY",
-    "APPORTION_INVALID_AMOUNT",
-    "EG_DEMAND_DEATIL_INVALID",
-    "INVALID_BILL",
-    "INVALID_PAYMENTDETAIL",
-    "NO_TAXHEAD_FOUND",
     "AdjustedLine",
     "AdvanceCredit",
     "ApportionError",

@@ -18,12 +18,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from billing_project.money import ZERO, money_sum, to_money
+from demands.errors import APPORTION_INTERNAL, EG_DEMAND_DEATIL_INVALID
 
-from .apportion import ApportionError, Bucket, Period, check_unique_keys, exact_money, run_apportion
+from .apportion import ApportionError, Bucket, Period, check_unique_keys, exact_amount, run_apportion
 from .rules import AmountLine, amount_rule_violation
-
-EG_DEMAND_DEATIL_INVALID = "EG_DEMAND_DEATIL_INVALID"
-APPORTION_INTERNAL = "APPORTION_INTERNAL"
 
 
 @dataclass(frozen=True)
@@ -44,8 +42,8 @@ class DemandLine:
     is_advance: bool = False
 
     def __post_init__(self) -> None:
-        tax = exact_money(self.tax_amount, f"tax amount of line {self.key}")
-        collection = exact_money(self.collection_amount, f"collection amount of line {self.key}")
+        tax = exact_amount(self.tax_amount, f"tax amount of line {self.key}")
+        collection = exact_amount(self.collection_amount, f"collection amount of line {self.key}")
         object.__setattr__(self, "tax_amount", tax)
         object.__setattr__(self, "collection_amount", collection)
         violation = amount_rule_violation(AmountLine(tax, collection))

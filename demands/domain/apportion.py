@@ -20,15 +20,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from billing_project.money import ZERO, MoneyError, money_sum, to_money
-
-# Error codes. The first three are the reference's own (collection-services / apportion-service);
-# the APPORTION_* codes are new and have no reference equivalent.
-INVALID_PAYMENTDETAIL = "INVALID_PAYMENTDETAIL"
-NO_TAXHEAD_FOUND = "NO TAXHEAD FOUND"
-INVALID_BILL = "INVALID_BILL"
-APPORTION_INVALID_AMOUNT = "APPORTION_INVALID_AMOUNT"
-APPORTION_DUPLICATE_KEY = "APPORTION_DUPLICATE_KEY"
+from billing_project.money import ZERO, InexactMoney, MoneyError, exact_money, money_sum, to_money
+from demands.errors import (
+    APPORTION_DUPLICATE_KEY,
+    APPORTION_INVALID_AMOUNT,
+    INVALID_BILL,
+    INVALID_PAYMENTDETAIL,
+    NO_TAXHEAD_FOUND,
+)
 
 
 class ApportionError(Exception):
@@ -40,15 +39,15 @@ class ApportionError(Exception):
         super().__init__(f"{code}: {message}")
 
 
-def exact_money(value: Decimal, what: str) -> Decimal:
-    """``value`` as a two-place amount; refuse anything that the rounding rule would change."""
+def exact_amount(value: Decimal, what: str) -> Decimal:
+    """``value`` as a two-place amount (``billing_project.money.exact_money``); refuse anything that the rounding
+    rule would change."""
     try:
-        amount = to_money(value)
+        return exact_money(value, column=False)
+    except InexactMoney:
+        raise ApportionError(APPORTION_INVALID_AMOUNT, f"{what} is not exact to the cent: {value}") from None
     except MoneyError as exc:
         raise ApportionError(APPORTION_INVALID_AMOUNT, f"{what}: {exc}") from exc
-    if amount != Decimal(value):
-        raise ApportionError(APPORTION_INVALID_AMOUNT, f"{what} is not exact to the cent: {value}")
-    return amount
 
 
 def _negate(amount: Decimal) -> Decimal:
@@ -72,7 +71,7 @@ class Bucket:
     is_advance: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "amount", exact_money(self.amount, f"amount of line {self.key}"))
+        object.__setattr__(self, "amount", exact_amount(self.amount, f"amount of line {self.key}"))
 
     @property
     def is_unused_advance(self) -> bool:
@@ -108,7 +107,7 @@ class ApportionRequest:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "periods", tuple(self.periods))
-        object.__setattr__(self, "amount_paid", exact_money(self.amount_paid, "amount paid"))
+        object.__setattr__(self, "amount_paid", exact_amount(self.amount_paid, "amount paid"))
 
     @property
     def total_due(self) -> Decimal:

@@ -9,6 +9,7 @@ from django.db import transaction
 from billing_project.errors import DomainError
 from demands.domain.advance import DemandDues, DemandLine, carry_forward_advance
 from demands.domain.apportion import ApportionError
+from demands.errors import NO_TAXHEAD_FOUND
 from demands.models import ConsumerAccount, Demand, DemandDetail, DemandStatus, HistoryAction
 from demands.services.writes import DETAIL_UPDATE_FIELDS, history_append
 from masters.models import BusinessService, TaxHeadCategory
@@ -39,7 +40,7 @@ def advance_carry_forward(
         heads = {h.code: h for h in tax_heads_for(new_demand.tenant.code, service=service.code)}
         advance_heads = {code for code, head in heads.items() if head.category == TaxHeadCategory.ADVANCE_COLLECTION}
         if not advance_heads:
-            raise DomainError("NO TAXHEAD FOUND", f"No Advance taxHead found for businessService: {service.code}")
+            raise DomainError(NO_TAXHEAD_FOUND, f"No Advance taxHead found for businessService: {service.code}")
         details = list(
             DemandDetail.objects.select_for_update(of=("self",))
             .filter(demand__in=demands)

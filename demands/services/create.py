@@ -13,6 +13,7 @@ from billing_project.db import is_unique_violation
 from billing_project.errors import DomainError
 from billing_project.money import ZERO, to_money
 from demands.domain.rules import AmountLine
+from demands.errors import EG_BS_DEMANDS_EMPTY
 from demands.models import ConsumerAccount, Demand, DemandDetail, DemandStatus, HistoryAction
 from demands.selectors import demands_with_details
 from demands.services.accounts import AccountKey, consumer_accounts_bump, consumer_accounts_lock
@@ -54,7 +55,7 @@ def demand_create(*, caller: Caller, demands: Sequence[DemandInput], at: dt.date
     All or nothing: any error leaves the database unchanged.
     """
     if not demands:
-        raise DomainError("EG_BS_DEMANDS_EMPTY", "Demands must contain at least one demand")
+        raise DomainError(EG_BS_DEMANDS_EMPTY, "Demands must contain at least one demand")
     plan = create_validate(caller=caller, demands=demands)
     try:
         with transaction.atomic(durable=True):

@@ -18,8 +18,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from demands.models import ConsumerAccount, Demand
-
-AccountKey = tuple[str, str, str]
+from demands.services.accounts import AccountKey
 
 
 class DemandCreatedHandler(Protocol):

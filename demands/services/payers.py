@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from demands.services.inputs import DemandInput
 from masters.models import Payer
-from masters.services.payers import payer_match_or_create
+from masters.services import payer_match_or_create
 
 
 def resolve_payers(demands: Sequence[DemandInput], known: dict[uuid.UUID, Payer]) -> dict[int, Payer]:

@@ -12,11 +12,18 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from billing_project.db import is_unique_violation
-from billing_project.errors import DomainError, NotFound
+from billing_project.errors import ConflictError, DomainError, NotFound
 from billing_project.money import ZERO, to_money
 from demands.domain.rules import AmountLine
+from demands.errors import (
+    EG_BS_DEMAND_ALREADY_CANCELLED,
+    EG_BS_DEMAND_DETAIL_NOTFOUND,
+    EG_BS_DEMAND_IMMUTABLE_FIELD,
+    EG_BS_DEMANDS_NOT_FOUND,
+    EG_BS_DEMANDS_UNDIDENTIFIABLE,
+)
 from demands.models import Demand, DemandDetail, DemandStatus, HistoryAction
-from demands.selectors import demands_with_details, visible_demands
+from demands.selectors import demands_visible_to, demands_with_details
 from demands.services.accounts import consumer_accounts_bump, consumer_accounts_lock
 from demands.services.create import ONE_ACTIVE_PER_PERIOD, WRITER_ROLES, create_rows, create_validate
 from demands.services.inputs import DemandInput, PayerInput
@@ -46,15 +53,15 @@ def demand_update(*, caller: Caller, demands: Sequence[DemandInput], at: dt.date
     existing_inputs = [d for d in demands if d.id is not None]
     new_inputs = [d for d in demands if d.id is None]
     if not existing_inputs:
-        raise DomainError("EG_BS_DEMANDS_UNDIDENTIFIABLE", "Demands, must contain ids in the update payload")
+        raise DomainError(EG_BS_DEMANDS_UNDIDENTIFIABLE, "Demands, must contain ids in the update payload")
     for tenant_code in sorted({d.tenant_code for d in demands}):
         require_role(caller, tenant_code, WRITER_ROLES, "update demands")
 
-    stored = {d.pk: d for d in visible_demands(caller).filter(pk__in=[d.id for d in existing_inputs])}
+    stored = {d.pk: d for d in demands_visible_to(caller).filter(pk__in=[d.id for d in existing_inputs])}
     missing = [str(d.id) for d in existing_inputs if d.id not in stored]
     if missing:
         raise NotFound(
-            "EG_BS_DEMANDS_NOT_FOUND", f"No Demands not found in db for following ids : [{', '.join(missing)}]"
+            EG_BS_DEMANDS_NOT_FOUND, f"No Demands not found in db for following ids : [{', '.join(missing)}]"
         )
     _check_immutable(existing_inputs, stored)
     stored_lines = {line.pk: line for d in stored.values() for line in d.details.all()}
@@ -66,7 +73,7 @@ def demand_update(*, caller: Caller, demands: Sequence[DemandInput], at: dt.date
     ]
     if foreign:
         raise DomainError(
-            "EG_BS_DEMAND_DETAIL_NOTFOUND", f"No Demand details found for the given ids :  [{', '.join(foreign)}]"
+            EG_BS_DEMAND_DETAIL_NOTFOUND, f"No Demand details found for the given ids :  [{', '.join(foreign)}]"
         )
 
     masters = load_masters(existing_inputs)
@@ -118,11 +125,11 @@ def demand_cancel(*, caller: Caller, demand_id: uuid.UUID, at: dt.datetime, reas
 
     A ``reason`` (the back-office asks for one) is kept in the demand's ``additionalDetails`` under
     ``cancellation`` — ``{"reason", "by", "at"}`` — when those are a JSON object (or empty)."""
-    demand = visible_demands(caller).filter(pk=demand_id).first()
+    demand = demands_visible_to(caller).filter(pk=demand_id).first()
     if demand is None:
-        raise NotFound("EG_BS_DEMANDS_NOT_FOUND", f"No Demands not found in db for following ids : [{demand_id}]")
+        raise NotFound(EG_BS_DEMANDS_NOT_FOUND, f"No Demands not found in db for following ids : [{demand_id}]")
     if demand.status == DemandStatus.CANCELLED:
-        raise DomainError("EG_BS_DEMAND_ALREADY_CANCELLED", f"Demand {demand_id} is already cancelled", http_status=409)
+        raise ConflictError(EG_BS_DEMAND_ALREADY_CANCELLED, f"Demand {demand_id} is already cancelled")
     data = DemandInput(
         id=demand.pk,
         tenant_code=demand.tenant.code,
@@ -176,7 +183,7 @@ def _check_immutable(inputs: Sequence[DemandInput], stored: dict[uuid.UUID, Dema
                 changed.append(f"{name} of demand {demand.pk} ({old} -> {new})")
     if changed:
         raise DomainError(
-            "EG_BS_DEMAND_IMMUTABLE_FIELD",
+            EG_BS_DEMAND_IMMUTABLE_FIELD,
             "tenantId, consumerCode and businessService of a demand cannot be changed: " + "; ".join(changed),
         )
 

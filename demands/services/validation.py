@@ -11,10 +11,25 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from billing_project.digit.timeconv import to_epoch_ms
-from billing_project.errors import DomainError, ValidationFailed
+from billing_project.errors import ConflictError, DomainError, ValidationFailed
 from demands.domain.rules import AmountLine, Period, amount_rule_violations, containing_period
+from demands.errors import (
+    EG_BS_DEMAND_DETAILS_EMPTY,
+    EG_BS_DEMAND_PERIOD_INVALID,
+    EG_BS_DEMAND_STATUS_INVALID,
+    EG_BS_DUPLICATE_CONSUMERCODE,
+    EG_BS_EMPLOYEE_UUID_NOTALLOWED,
+    EG_BS_PAYER_INCOMPLETE,
+    EG_BS_TAXHEADS_NOTFOUND,
+    EG_BS_TAXPERIODS_BUINESSSERVICE,
+    EG_BS_TAXPERIODS_DEMAND,
+    EG_BS_USER_UUID_NOTFOUND,
+    EG_DEMAND_DEATIL_INVALID,
+    INVALID_TENANTID,
+)
 from demands.models import DemandStatus
 from demands.services.inputs import DemandInput, PayerInput
+from masters.errors import EG_BS_BUSINESSSERVICE_NOTFOUND
 from masters.models import BusinessService, Payer, PayerType, TaxHeadMaster, Tenant
 from masters.selectors import business_services_for, payers_for, tax_heads_for, tax_periods_for
 
@@ -77,14 +92,14 @@ def check_masters(demands: Sequence[DemandInput], masters: MasterData, errors: D
     """Steps a–c: tenant, business service, tax heads, tax period."""
     unknown_tenants = [d.tenant_code for d in demands if d.tenant_code not in masters.tenants]
     if unknown_tenants:
-        errors.add("INVALID TENANTID", f"No data found for this tenentID {_codes(unknown_tenants)}")
+        errors.add(INVALID_TENANTID, f"No data found for this tenentID {_codes(unknown_tenants)}")
         return
     missing_services = [
         d.business_service for d in demands if (d.tenant_code, d.business_service) not in masters.services
     ]
     if missing_services:
         errors.add(
-            "EG_BS_BUSINESSSERVICE_NOTFOUND",
+            EG_BS_BUSINESSSERVICE_NOTFOUND,
             f"No Business Service masters found for give codes {_codes(missing_services)}",
         )
     missing_heads: list[str] = []
@@ -100,15 +115,15 @@ def check_masters(demands: Sequence[DemandInput], masters: MasterData, errors: D
             services_without_periods.append(demand.business_service)
         elif containing_period(periods, demand.tax_period_from, demand.tax_period_to) is None:
             errors.add(
-                "EG_BS_TAXPERIODS_DEMAND",
+                EG_BS_TAXPERIODS_DEMAND,
                 f"No Tax Periods Found for the given demand with fromDate : {to_epoch_ms(demand.tax_period_from)}"
                 f" and toDate : {to_epoch_ms(demand.tax_period_to)}",
             )
     if missing_heads:
-        errors.add("EG_BS_TAXHEADS_NOTFOUND", f"No TaxHead masters found for give codes {_codes(missing_heads)}")
+        errors.add(EG_BS_TAXHEADS_NOTFOUND, f"No TaxHead masters found for give codes {_codes(missing_heads)}")
     if services_without_periods:
         errors.add(
-            "EG_BS_TAXPERIODS_BUINESSSERVICE",
+            EG_BS_TAXPERIODS_BUINESSSERVICE,
             f"No Tax Periods Found for the given BusinessServices value of {_codes(services_without_periods)}",
         )
 
@@ -117,7 +132,7 @@ def check_status(demands: Sequence[DemandInput], errors: DemandErrors) -> None:
     bad = [d.status for d in demands if d.status is not None and d.status not in DemandStatus.values]
     if bad:
         errors.add(
-            "EG_BS_DEMAND_STATUS_INVALID",
+            EG_BS_DEMAND_STATUS_INVALID,
             f"Invalid demand status {_codes(map(str, bad))}; allowed: {', '.join(DemandStatus.values)}",
         )
 
@@ -134,11 +149,11 @@ def check_payers(demands: Sequence[DemandInput], errors: DemandErrors) -> dict[u
             found[payer.uuid] = payer
     missing = sorted(str(u) for uuids in wanted.values() for u in uuids if u not in found)
     if missing:
-        errors.add("EG_BS_USER_UUID_NOTFOUND", f"No users found for following uuids  {_codes(missing)}")
+        errors.add(EG_BS_USER_UUID_NOTFOUND, f"No users found for following uuids  {_codes(missing)}")
     employees = sorted(str(p.uuid) for p in found.values() if p.type == PayerType.EMPLOYEE)
     if employees:
         errors.add(
-            "EG_BS_EMPLOYEE_UUID_NOTALLOWED",
+            EG_BS_EMPLOYEE_UUID_NOTALLOWED,
             "Employees cannot own a demand in system. The following uuids belonging to employees are rejected : "
             f"{_codes(employees)}",
         )
@@ -146,7 +161,7 @@ def check_payers(demands: Sequence[DemandInput], errors: DemandErrors) -> dict[u
         ref = demand.payer
         if ref is not None and ref.uuid is None and not payer_has_identity(ref) and (ref.name or ref.mobile_number):
             errors.add(
-                "EG_BS_PAYER_INCOMPLETE",
+                EG_BS_PAYER_INCOMPLETE,
                 "A payer without uuid needs both name and mobileNumber to be matched or registered",
             )
     return found
@@ -161,21 +176,20 @@ def check_amounts(lines: Iterable[AmountLine], errors: DemandErrors) -> None:
     violations = amount_rule_violations(lines)
     if violations:
         joined = ", ".join(f'"{message}"' for message in violations)
-        errors.add("EG_DEMAND_DEATIL_INVALID", f"Invalid demand details found with following Values : [ {joined} ]")
+        errors.add(EG_DEMAND_DEATIL_INVALID, f"Invalid demand details found with following Values : [ {joined} ]")
 
 
 def check_shape(demands: Sequence[DemandInput], errors: DemandErrors) -> None:
     """Rules the reference leaves to bean validation: a demand has lines and an ordered period."""
     if any(not d.details for d in demands):
-        errors.add("EG_BS_DEMAND_DETAILS_EMPTY", "A demand must have at least one demand detail")
+        errors.add(EG_BS_DEMAND_DETAILS_EMPTY, "A demand must have at least one demand detail")
     if any(d.tax_period_from > d.tax_period_to for d in demands):
-        errors.add("EG_BS_DEMAND_PERIOD_INVALID", "taxPeriodFrom must not be after taxPeriodTo")
+        errors.add(EG_BS_DEMAND_PERIOD_INVALID, "taxPeriodFrom must not be after taxPeriodTo")
 
 
 def duplicate_message(consumer_codes: Iterable[str]) -> DomainError:
-    return DomainError(
-        "EG_BS_DUPLICATE_CONSUMERCODE",
+    return ConflictError(
+        EG_BS_DUPLICATE_CONSUMERCODE,
         "Demand already exists in the same period with the same businessService for the given consumercodes : "
         f"{_codes(consumer_codes)}",
-        http_status=409,
     )

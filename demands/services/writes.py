@@ -8,8 +8,7 @@ from collections.abc import Iterable, Sequence
 from django.db import transaction
 
 from demands.models import ConsumerAccount, Demand, DemandDetail, DemandDetailHistory, DemandHistory
-
-AccountKey = tuple[str, str, str]
+from demands.services.accounts import AccountKey
 
 
 def history_append(

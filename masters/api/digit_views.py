@@ -17,17 +17,14 @@ Refusals, all in the ``Errors[]`` envelope:
 
 from __future__ import annotations
 
-import datetime as dt
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ErrorDetail, PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from billing_project.digit.criteria import query_bool, query_long, query_set, query_value
+from billing_project.digit.criteria import query_bool, query_epoch, query_set, query_value
 from billing_project.digit.schema import DIGIT_ERROR_RESPONSES, DigitRequestInfoWrapperSerializer
-from billing_project.digit.timeconv import from_epoch_ms
 from billing_project.digit.views import DigitAPIView
 from masters import selectors
 from masters.access import HasTenantRole, caller_for
@@ -57,14 +54,6 @@ class _MasterSearchView(DigitAPIView):
         if readable is not None and tenant_id not in readable and not caller.has_role(tenant_id):
             raise PermissionDenied(f"You have no role reaching tenant {tenant_id}.")
         return tenant_id
-
-
-def _epoch(request: Request, name: str) -> dt.datetime | None:
-    value = query_long(request, name)
-    try:
-        return from_epoch_ms(value)
-    except (OverflowError, ValueError):
-        raise ValidationError({name: [f"'{value}' is not a time in epoch milliseconds"]}) from None
 
 
 class TaxHeadSearchView(_MasterSearchView):
@@ -136,9 +125,9 @@ class TaxPeriodSearchView(_MasterSearchView):
             codes=[code] if code is not None else None,
             ids=ids or None,
             period_cycle=query_value(request, "periodCycle"),
-            from_date_gte=_epoch(request, "fromDate"),
-            to_date_lte=_epoch(request, "toDate"),
-            containing=_epoch(request, "date"),
+            from_date_gte=query_epoch(request, "fromDate"),
+            to_date_lte=query_epoch(request, "toDate"),
+            containing=query_epoch(request, "date"),
         )
         return self.envelope(request, {"TaxPeriods": ser.DigitTaxPeriodSerializer(periods, many=True).data})
 

@@ -12,6 +12,7 @@ from typing import Any
 import django_filters as filters
 from django.db.models import QuerySet
 
+from billing_project.api.types import FilterSet
 from masters import selectors
 from masters.models import (
     BusinessService,
@@ -41,7 +42,7 @@ def _effective_for_filter() -> filters.CharFilter:
     )
 
 
-class TenantFilter(filters.FilterSet):  # type: ignore[misc]
+class TenantFilter(FilterSet):
     code = CharInFilter(field_name="code", help_text="Tenant codes, comma-separated")
     state = filters.CharFilter(field_name="state__code", help_text="Cities of this state")
     is_active = filters.BooleanFilter()
@@ -51,7 +52,7 @@ class TenantFilter(filters.FilterSet):  # type: ignore[misc]
         fields: list[str] = []
 
 
-class BusinessServiceFilter(filters.FilterSet):  # type: ignore[misc]
+class BusinessServiceFilter(FilterSet):
     tenant = _tenant_filter()
     effective_for = _effective_for_filter()
     code = CharInFilter(field_name="code", help_text="Business service codes, comma-separated")
@@ -69,7 +70,7 @@ class BusinessServiceFilter(filters.FilterSet):  # type: ignore[misc]
         return queryset.filter(pk__in=selectors.business_services_for(value).values("pk"))
 
 
-class TaxHeadFilter(filters.FilterSet):  # type: ignore[misc]
+class TaxHeadFilter(FilterSet):
     tenant = _tenant_filter()
     effective_for = _effective_for_filter()
     service = CharInFilter(field_name="service", help_text="Business service codes, comma-separated")
@@ -87,7 +88,7 @@ class TaxHeadFilter(filters.FilterSet):  # type: ignore[misc]
         return queryset.filter(pk__in=selectors.tax_heads_for(value).values("pk"))
 
 
-class TaxPeriodFilter(filters.FilterSet):  # type: ignore[misc]
+class TaxPeriodFilter(FilterSet):
     tenant = _tenant_filter()
     effective_for = _effective_for_filter()
     service = CharInFilter(field_name="service", help_text="Business service codes, comma-separated")
@@ -111,7 +112,7 @@ class TaxPeriodFilter(filters.FilterSet):  # type: ignore[misc]
         return queryset.filter(from_date__lte=value, to_date__gte=value)
 
 
-class IdFormatFilter(filters.FilterSet):  # type: ignore[misc]
+class IdFormatFilter(FilterSet):
     tenant = _tenant_filter()
     effective_for = _effective_for_filter()
     id_name = CharInFilter(field_name="id_name", help_text="Id names, comma-separated")
@@ -124,7 +125,7 @@ class IdFormatFilter(filters.FilterSet):  # type: ignore[misc]
         return queryset.filter(pk__in=selectors.id_formats_for(value).values("pk"))
 
 
-class PayerFilter(filters.FilterSet):  # type: ignore[misc]
+class PayerFilter(FilterSet):
     tenant = filters.CharFilter(method="filter_tenant", help_text="Tenant code; a city means its state's registry")
     name = filters.CharFilter(field_name="name", lookup_expr="icontains", help_text="Name contains")
     mobile_number = filters.CharFilter(field_name="mobile_number")

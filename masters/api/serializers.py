@@ -13,6 +13,7 @@ from typing import Any
 from rest_framework import serializers
 
 from billing_project.digit.schema import DigitResponseInfoSerializer, EpochMillisField
+from billing_project.fields import MoneySerializerField
 from masters.models import (
     BusinessService,
     IdFormat,
@@ -91,9 +92,7 @@ class BusinessServiceUpdateSerializer(serializers.Serializer[Any]):
     is_advance_allowed = serializers.BooleanField(required=False)
     is_bill_amendment_enabled = serializers.BooleanField(required=False)
     fractional_payment_allowed = serializers.BooleanField(required=False)
-    min_amount_payable = serializers.DecimalField(
-        max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True
-    )
+    min_amount_payable = MoneySerializerField(min_value=0, required=False, allow_null=True)
     demand_update_time = serializers.IntegerField(min_value=0, required=False, allow_null=True)
     is_voucher_creation_enabled = serializers.BooleanField(required=False)
     bill_genie_url = serializers.CharField(max_length=512, required=False, allow_blank=True)

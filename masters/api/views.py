@@ -24,13 +24,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billing_project.api.schema import rest_errors
-from billing_project.errors import PermissionDeniedError
-from masters import selectors
+from billing_project.errors import PERMISSION_DENIED, PermissionDeniedError
+from masters import selectors, services
 from masters.access import Caller, HasTenantRole, MasterDataPermission, caller_for, require_role
 from masters.api import filters
 from masters.api import serializers as ser
 from masters.models import BusinessService, IdFormat, Payer, Role, TaxHeadMaster, TaxPeriod, Tenant
-from masters.services import catalogue, payers
 
 M = TypeVar("M", BusinessService, TaxHeadMaster, TaxPeriod, IdFormat)
 
@@ -57,7 +56,7 @@ def _require_role_in_state(caller: Caller, state_code: str, roles: Iterable[str]
     if caller.is_superuser or any(selectors.state_code_of(t) == state_code for t in caller.tenants_with(wanted)):
         return
     raise PermissionDeniedError(
-        "PERMISSION_DENIED",
+        PERMISSION_DENIED,
         f"You need one of the roles {', '.join(sorted(map(str, roles)))} in {state_code} or one of its cities "
         f"to {action}.",
     )
@@ -164,10 +163,10 @@ class BusinessServiceViewSet(_MasterViewSet[BusinessService]):
         return selectors.business_services_visible_to(_caller(self.request))
 
     def create_row(self, tenant_code: str, data: dict[str, Any]) -> BusinessService:
-        return catalogue.business_service_create(tenant_code=tenant_code, **data)
+        return services.business_service_create(tenant_code=tenant_code, **data)
 
     def update_row(self, pk: int, data: dict[str, Any]) -> BusinessService:
-        return catalogue.business_service_update(business_service_id=pk, **data)
+        return services.business_service_update(business_service_id=pk, **data)
 
 
 @extend_schema(tags=["masters"])
@@ -184,10 +183,10 @@ class TaxHeadViewSet(_MasterViewSet[TaxHeadMaster]):
         return selectors.tax_heads_visible_to(_caller(self.request))
 
     def create_row(self, tenant_code: str, data: dict[str, Any]) -> TaxHeadMaster:
-        return catalogue.tax_head_create(tenant_code=tenant_code, **data)
+        return services.tax_head_create(tenant_code=tenant_code, **data)
 
     def update_row(self, pk: int, data: dict[str, Any]) -> TaxHeadMaster:
-        return catalogue.tax_head_update(tax_head_id=pk, **data)
+        return services.tax_head_update(tax_head_id=pk, **data)
 
 
 @extend_schema(tags=["masters"])
@@ -204,10 +203,10 @@ class TaxPeriodViewSet(_MasterViewSet[TaxPeriod]):
         return selectors.tax_periods_visible_to(_caller(self.request))
 
     def create_row(self, tenant_code: str, data: dict[str, Any]) -> TaxPeriod:
-        return catalogue.tax_period_create(tenant_code=tenant_code, **data)
+        return services.tax_period_create(tenant_code=tenant_code, **data)
 
     def update_row(self, pk: int, data: dict[str, Any]) -> TaxPeriod:
-        return catalogue.tax_period_update(tax_period_id=pk, **data)
+        return services.tax_period_update(tax_period_id=pk, **data)
 
 
 @extend_schema(tags=["masters"])
@@ -224,10 +223,10 @@ class IdFormatViewSet(_MasterViewSet[IdFormat]):
         return selectors.id_formats_visible_to(_caller(self.request))
 
     def create_row(self, tenant_code: str, data: dict[str, Any]) -> IdFormat:
-        return catalogue.id_format_create(tenant_code=tenant_code, **data)
+        return services.id_format_create(tenant_code=tenant_code, **data)
 
     def update_row(self, pk: int, data: dict[str, Any]) -> IdFormat:
-        return catalogue.id_format_update(id_format_id=pk, **data)
+        return services.id_format_update(id_format_id=pk, **data)
 
 
 @extend_schema(tags=["payers"])
@@ -268,14 +267,14 @@ class PayerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         data = _validated(ser.PayerCreateSerializer, request.data)
         tenant_code = data.pop("tenant")
         require_role(_caller(self.request), tenant_code, PAYER_WRITERS, "register payers")
-        payer = payers.payer_register(tenant_code=tenant_code, **data)
+        payer = services.payer_register(tenant_code=tenant_code, **data)
         return Response(self.get_serializer(payer).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         payer = self.get_object()
         _require_role_in_state(_caller(self.request), payer.tenant.code, PAYER_WRITERS, "change payers")
         data = _validated(ser.PayerUpdateSerializer, request.data, partial=kwargs.get("partial", False))
-        payer = payers.payer_update(payer_uuid=payer.uuid, **data)
+        payer = services.payer_update(payer_uuid=payer.uuid, **data)
         return Response(self.get_serializer(payer).data)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -16,24 +16,20 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
-from billing_project.errors import DomainError, PermissionDeniedError
+from billing_project.errors import PERMISSION_DENIED, DomainError, NotFound, PermissionDeniedError
 from masters.access import Caller, require_role
+from masters.errors import (
+    INVALID_PASSWORD,
+    INVALID_ROLE,
+    INVALID_TENANT,
+    INVALID_USERNAME,
+    USER_NOT_FOUND,
+    USER_ROLE_NOT_FOUND,
+)
 from masters.models import Role, Tenant, UserRole
 
 TENANT_CODE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)?$")
 VALID_ROLES: tuple[str, ...] = tuple(Role.values)
-
-
-class InvalidTenant(DomainError):
-    code = "INVALID_TENANT"
-
-
-class InvalidRole(DomainError):
-    code = "INVALID_ROLE"
-
-
-class InvalidUsername(DomainError):
-    code = "INVALID_USERNAME"
 
 
 def tenant_ensure(*, code: str, name: str = "") -> Tenant:
@@ -65,7 +61,7 @@ def superuser_ensure(*, username: str, password: str, tenant_code: str) -> User:
     """A Django superuser with ``password`` and the SUPERUSER role in ``tenant_code`` (for staff bootstrap)."""
     username = _validate_username(username)
     if not password:
-        raise DomainError("INVALID_PASSWORD", "A superuser needs a password.")
+        raise DomainError(INVALID_PASSWORD, "A superuser needs a password.")
     with transaction.atomic(durable=True):
         tenant = _tenant_ensure(code=tenant_code)
         user = _user_ensure(username)
@@ -86,7 +82,7 @@ def staff_user_ensure(*, username: str, password: str, tenant_code: str, roles: 
     wanted = _normalise_roles(roles)
     username = _validate_username(username)
     if not password:
-        raise DomainError("INVALID_PASSWORD", "A back-office user needs a password.")
+        raise DomainError(INVALID_PASSWORD, "A back-office user needs a password.")
     with transaction.atomic(durable=True):
         tenant = _tenant_ensure(code=tenant_code)
         user = _user_ensure(username)
@@ -116,7 +112,7 @@ SUPERUSER_ONLY_ROLES = frozenset({Role.SUPERUSER, Role.SYSTEM})
 def _require_granter(caller: Caller, tenant_code: str, role: str) -> None:
     require_role(caller, tenant_code, ROLE_GRANTERS, "grant or revoke roles")
     if role in SUPERUSER_ONLY_ROLES and not caller.is_superuser:
-        raise PermissionDeniedError("PERMISSION_DENIED", f"Only a superuser may grant or revoke the role {role}.")
+        raise PermissionDeniedError(PERMISSION_DENIED, f"Only a superuser may grant or revoke the role {role}.")
 
 
 def user_role_grant(*, caller: Caller, user_id: int, tenant_code: str, role: str) -> UserRole:
@@ -127,10 +123,10 @@ def user_role_grant(*, caller: Caller, user_id: int, tenant_code: str, role: str
     with transaction.atomic(durable=True):
         user = get_user_model().objects.filter(pk=user_id).first()
         if user is None:
-            raise DomainError("USER_NOT_FOUND", f"No user {user_id}.", http_status=404)
+            raise NotFound(USER_NOT_FOUND, f"No user {user_id}.")
         tenant = Tenant.objects.filter(code=tenant_code).first()
         if tenant is None:
-            raise InvalidTenant(message=f"No tenant {tenant_code!r}.")
+            raise DomainError(INVALID_TENANT, f"No tenant {tenant_code!r}.")
         grant, _ = UserRole.objects.get_or_create(user=user, tenant=tenant, role=wanted)
     return grant
 
@@ -139,7 +135,7 @@ def user_role_revoke(*, caller: Caller, user_role_id: int) -> None:
     """Staff take a granted role away, with the same rights as ``user_role_grant``."""
     grant = UserRole.objects.select_related("tenant").filter(pk=user_role_id).first()
     if grant is None:
-        raise DomainError("USER_ROLE_NOT_FOUND", f"No role grant {user_role_id}.", http_status=404)
+        raise NotFound(USER_ROLE_NOT_FOUND, f"No role grant {user_role_id}.")
     _require_granter(caller, grant.tenant.code, grant.role)
     with transaction.atomic(durable=True):
         UserRole.objects.filter(pk=grant.pk).delete()
@@ -159,9 +155,10 @@ def role_revoke(*, username: str, tenant_code: str, role: str) -> bool:
 
 def _tenant_ensure(*, code: str, name: str = "") -> Tenant:
     if not isinstance(code, str) or not TENANT_CODE.fullmatch(code):
-        raise InvalidTenant(
-            message=f"Invalid tenant code {code!r}: expected 'state' or 'state.city' "
-            "(lower-case letters, digits and '_'), e.g. 'pb' or 'pb.amritsar'."
+        raise DomainError(
+            INVALID_TENANT,
+            f"Invalid tenant code {code!r}: expected 'state' or 'state.city' "
+            "(lower-case letters, digits and '_'), e.g. 'pb' or 'pb.amritsar'.",
         )
     name = name.strip()
     with transaction.atomic(savepoint=False):
@@ -187,10 +184,10 @@ def _normalise_roles(roles: Iterable[str]) -> list[str]:
     names = [str(role).strip().upper() for role in roles if str(role).strip()]
     valid = ", ".join(VALID_ROLES)
     if not names:
-        raise InvalidRole(message=f"At least one role is required; valid roles: {valid}.")
+        raise DomainError(INVALID_ROLE, f"At least one role is required; valid roles: {valid}.")
     unknown = [name for name in names if name not in VALID_ROLES]
     if unknown:
-        raise InvalidRole(message=f"Unknown role(s): {', '.join(unknown)}; valid roles: {valid}.")
+        raise DomainError(INVALID_ROLE, f"Unknown role(s): {', '.join(unknown)}; valid roles: {valid}.")
     return list(dict.fromkeys(names))
 
 
@@ -208,7 +205,7 @@ def _validate_username(username: str) -> str:
         except ValidationError:
             problem = f"Invalid username {username!r}: letters, digits and @/./+/-/_ only."
     if problem:
-        raise InvalidUsername(message=problem)
+        raise DomainError(INVALID_USERNAME, problem)
     return username
 
 
@@ -225,7 +222,7 @@ def _user_get(username: str) -> User:
     try:
         return get_user_model().objects.get(username=username)
     except get_user_model().DoesNotExist:
-        raise DomainError("USER_NOT_FOUND", f"No user named {username!r}.", http_status=404) from None
+        raise NotFound(USER_NOT_FOUND, f"No user named {username!r}.") from None
 
 
 def _roles_set(*, user: User, tenant: Tenant, roles: Sequence[str]) -> None:
@@ -238,9 +235,6 @@ def _roles_set(*, user: User, tenant: Tenant, roles: Sequence[str]) -> None:
 
 __all__ = [
     "VALID_ROLES",
-    "InvalidRole",
-    "InvalidTenant",
-    "InvalidUsername",
     "api_client_upsert",
     "role_grant",
     "role_revoke",

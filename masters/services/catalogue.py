@@ -31,25 +31,26 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 
 from billing_project.db import is_unique_violation
-from billing_project.errors import ConflictError, DomainError, NotFound
+from billing_project.errors import NOT_FOUND, VALIDATION_ERROR, ConflictError, DomainError, NotFound
+from masters.errors import (
+    DUPLICATE_MASTER,
+    EG_BS_BUSINESSSERVICE_NOTFOUND,
+    INVALID_CATEGORY,
+    INVALID_FINANCIAL_YEAR,
+    INVALID_TAX_PERIOD_RANGE,
+    TENANT_NOT_FOUND,
+)
 from masters.models import BusinessService, IdFormat, TaxHeadCategory, TaxHeadMaster, TaxPeriod, Tenant
-from masters.selectors import BusinessServiceNotFound, business_services_for
+from masters.selectors import business_services_for
 
 M = TypeVar("M", bound=Model)
 
 __all__ = [
     "BusinessServiceChanges",
     "BusinessServiceOptions",
-    "DuplicateMaster",
-    "InvalidCategory",
-    "InvalidFinancialYear",
-    "InvalidMaster",
-    "InvalidTaxPeriodRange",
-    "MasterNotFound",
     "TaxHeadChanges",
     "TaxHeadOptions",
     "TaxPeriodChanges",
-    "TenantNotFound",
     "business_service_create",
     "business_service_update",
     "id_format_create",
@@ -62,39 +63,6 @@ __all__ = [
 ]
 
 _FINANCIAL_YEAR = re.compile(r"^[0-9]{4}-[0-9]{2}$")
-
-
-# --- errors ----------------------------------------------------------------------------------
-
-
-class DuplicateMaster(ConflictError):
-    code = "DUPLICATE_MASTER"
-
-
-class TenantNotFound(DomainError):
-    code = "TENANT_NOT_FOUND"
-
-
-class MasterNotFound(NotFound):
-    code = "NOT_FOUND"
-
-
-class InvalidCategory(DomainError):
-    code = "INVALID_CATEGORY"
-
-
-class InvalidTaxPeriodRange(DomainError):
-    code = "INVALID_TAX_PERIOD_RANGE"
-
-
-class InvalidFinancialYear(DomainError):
-    code = "INVALID_FINANCIAL_YEAR"
-
-
-class InvalidMaster(DomainError):
-    """A field refused its value (length, format, decimal places...)."""
-
-    code = "VALIDATION_ERROR"
 
 
 # --- keyword sets ----------------------------------------------------------------------------
@@ -152,7 +120,7 @@ def tenant_require(code: str) -> Tenant:
     """The tenant with this code, or ``TENANT_NOT_FOUND``."""
     tenant = Tenant.objects.filter(code=code).first()
     if tenant is None:
-        raise TenantNotFound(message=f"No tenant {code!r}.", fields={"tenant": [f"No tenant {code!r}."]})
+        raise DomainError(TENANT_NOT_FOUND, f"No tenant {code!r}.", fields={"tenant": [f"No tenant {code!r}."]})
     return tenant
 
 
@@ -162,7 +130,7 @@ def _full_clean(instance: Model) -> None:
         instance.full_clean(exclude=["tenant"], validate_unique=False, validate_constraints=False)
     except DjangoValidationError as exc:
         fields = {name: [str(m) for m in messages] for name, messages in exc.message_dict.items()}
-        raise InvalidMaster(message="Invalid master data.", fields=fields) from exc
+        raise DomainError(VALIDATION_ERROR, "Invalid master data.", fields=fields) from exc
 
 
 def _insert(instance: M, *, constraint: str, duplicate: Callable[[], DomainError]) -> M:
@@ -180,7 +148,7 @@ def _locked(model: type[M], pk: int, label: str) -> M:
     """The row with ``pk``, locked for the rest of the caller's transaction (``select_for_update`` evaluated)."""
     found = model._default_manager.select_for_update(of=("self",)).select_related("tenant").filter(pk=pk).first()
     if found is None:
-        raise MasterNotFound(message=f"No {label} with id {pk}.")
+        raise NotFound(NOT_FOUND, f"No {label} with id {pk}.")
     return found
 
 
@@ -195,8 +163,9 @@ def _apply(instance: M, changes: Mapping[str, Any]) -> list[str]:
 
 def _require_service(tenant_code: str, service: str) -> None:
     if not business_services_for(tenant_code, codes=[service]).exists():
-        raise BusinessServiceNotFound(
-            message=f"No Business Service masters found for give codes {[service]}",
+        raise DomainError(
+            EG_BS_BUSINESSSERVICE_NOTFOUND,
+            f"No Business Service masters found for give codes {[service]}",
             fields={"service": [f"No business service {service!r} for {tenant_code} or its state."]},
             params=[service],
         )
@@ -204,15 +173,16 @@ def _require_service(tenant_code: str, service: str) -> None:
 
 def _check_collection_modes(modes: object) -> None:
     if not isinstance(modes, list) or not all(isinstance(m, str) and m.strip() for m in modes):
-        raise InvalidMaster(
-            message="collection_modes_not_allowed must be a list of mode names.",
+        raise DomainError(
+            VALIDATION_ERROR,
+            "collection_modes_not_allowed must be a list of mode names.",
             fields={"collection_modes_not_allowed": ["Must be a list of non-blank mode names."]},
         )
 
 
 def _check_non_negative(name: str, value: Decimal | int | None) -> None:
     if value is not None and value < 0:
-        raise InvalidMaster(message=f"{name} cannot be negative.", fields={name: ["Must not be negative."]})
+        raise DomainError(VALIDATION_ERROR, f"{name} cannot be negative.", fields={name: ["Must not be negative."]})
 
 
 # --- business services -----------------------------------------------------------------------
@@ -235,8 +205,9 @@ def business_service_create(
     return _insert(
         instance,
         constraint="masters_businessservice_unique_code",
-        duplicate=lambda: DuplicateMaster(
-            message=f"A business service with code {code!r} already exists in {tenant_code}.",
+        duplicate=lambda: ConflictError(
+            DUPLICATE_MASTER,
+            f"A business service with code {code!r} already exists in {tenant_code}.",
             fields={"code": [f"A business service with code {code!r} already exists in {tenant_code}."]},
         ),
     )
@@ -258,8 +229,9 @@ def business_service_update(*, business_service_id: int, **changes: Unpack[Busin
 
 def _validate_tax_head(instance: TaxHeadMaster, tenant_code: str) -> None:
     if instance.category not in TaxHeadCategory.values:
-        raise InvalidCategory(
-            message=f"Unknown tax head category {instance.category!r}.",
+        raise DomainError(
+            INVALID_CATEGORY,
+            f"Unknown tax head category {instance.category!r}.",
             fields={"category": [f"Must be one of {', '.join(TaxHeadCategory.values)}."]},
         )
     _full_clean(instance)
@@ -276,8 +248,9 @@ def tax_head_create(
     return _insert(
         instance,
         constraint="masters_taxheadmaster_unique_code",
-        duplicate=lambda: DuplicateMaster(
-            message=f"A tax head with code {code!r} already exists in {tenant_code}.",
+        duplicate=lambda: ConflictError(
+            DUPLICATE_MASTER,
+            f"A tax head with code {code!r} already exists in {tenant_code}.",
             fields={"code": [f"A tax head with code {code!r} already exists in {tenant_code}."]},
         ),
     )
@@ -301,16 +274,20 @@ def _validate_tax_period(instance: TaxPeriod, tenant_code: str) -> None:
     for name in ("from_date", "to_date"):
         value = getattr(instance, name)
         if isinstance(value, dt.datetime) and value.tzinfo is None:
-            raise InvalidMaster(message=f"{name} needs a time zone.", fields={name: ["Must be timezone-aware."]})
+            raise DomainError(
+                VALIDATION_ERROR, f"{name} needs a time zone.", fields={name: ["Must be timezone-aware."]}
+            )
     _full_clean(instance)
     if instance.from_date > instance.to_date:
-        raise InvalidTaxPeriodRange(
-            message="A tax period cannot end before it starts.",
+        raise DomainError(
+            INVALID_TAX_PERIOD_RANGE,
+            "A tax period cannot end before it starts.",
             fields={"to_date": ["Must not be before from_date."]},
         )
     if not _FINANCIAL_YEAR.match(instance.financial_year):
-        raise InvalidFinancialYear(
-            message=f"Financial year {instance.financial_year!r} is not like 2024-25.",
+        raise DomainError(
+            INVALID_FINANCIAL_YEAR,
+            f"Financial year {instance.financial_year!r} is not like 2024-25.",
             fields={"financial_year": ["Must look like 2024-25."]},
         )
     _require_service(tenant_code, instance.service)
@@ -343,8 +320,9 @@ def tax_period_create(
     return _insert(
         instance,
         constraint="masters_taxperiod_unique_code",
-        duplicate=lambda: DuplicateMaster(
-            message=f"A tax period {code!r} of {service} already exists in {tenant_code}.",
+        duplicate=lambda: ConflictError(
+            DUPLICATE_MASTER,
+            f"A tax period {code!r} of {service} already exists in {tenant_code}.",
             fields={"code": [f"A tax period {code!r} of {service} already exists in {tenant_code}."]},
         ),
     )
@@ -372,8 +350,9 @@ def id_format_create(*, tenant_code: str, id_name: str, format: str) -> IdFormat
     return _insert(
         instance,
         constraint="masters_idformat_unique_name",
-        duplicate=lambda: DuplicateMaster(
-            message=f"An id format {id_name!r} already exists in {tenant_code}.",
+        duplicate=lambda: ConflictError(
+            DUPLICATE_MASTER,
+            f"An id format {id_name!r} already exists in {tenant_code}.",
             fields={"id_name": [f"An id format {id_name!r} already exists in {tenant_code}."]},
         ),
     )

@@ -17,27 +17,13 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from billing_project import clock
-from billing_project.errors import DomainError
 from masters.domain.idformat import IdFormatError, ParsedFormat, parse_format, render
+from masters.errors import IdGenerationError
 from masters.models import IdFormat, IdSequence
 
 logger = logging.getLogger(__name__)
 
-IDGEN_ERROR_MESSAGE = "Failed to generate ID, unknown error occurred"
 MAX_IDS_PER_CALL = 10_000
-
-
-class IdGenerationError(DomainError):
-    """The id could not be generated (bad format, bad arguments). ``detail`` says why."""
-
-    code = "IDGEN_SERVICE_ERROR"
-
-    def __init__(self, detail: str) -> None:
-        self.detail = detail
-        super().__init__(message=IDGEN_ERROR_MESSAGE, params=[detail], fields={"idgen": [detail]})
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.message} ({self.detail})"
 
 
 def id_format_resolve(*, tenant_code: str, id_name: str, default_format: str) -> str:
@@ -144,4 +130,4 @@ def _advance(name: str, count: int) -> int | None:
     return None if row is None else int(row[0])
 
 
-__all__ = ["IDGEN_ERROR_MESSAGE", "IdGenerationError", "id_format_resolve", "id_generate"]
+__all__ = ["id_format_resolve", "id_generate"]

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 from django.db import models, transaction
 
-from billing_project.errors import DomainError
 from masters.domain.mdms import (
     Limits,
     MasterEntry,
@@ -23,6 +22,7 @@ from masters.domain.mdms import (
     iter_entries,
     parse_document,
 )
+from masters.errors import MdmsInvalid
 from masters.models import BusinessService, GLCode, IdFormat, TaxHeadMaster, TaxPeriod, Tenant
 
 MASTER_MODELS: dict[str, type[models.Model]] = {
@@ -33,12 +33,6 @@ MASTER_MODELS: dict[str, type[models.Model]] = {
     "common-masters.IdFormat": IdFormat,
 }
 _BATCH_SIZE = 500
-
-
-class MdmsInvalid(DomainError):
-    """A file could not be loaded; ``fields`` maps each bad file name to its problems. Nothing was written."""
-
-    code = "MDMS_INVALID"
 
 
 @dataclass(frozen=True)
@@ -278,4 +272,4 @@ def mdms_load(*, documents: list[tuple[str, bytes | str]]) -> MdmsLoadReport:
     )
 
 
-__all__ = ["MASTER_MODELS", "FileReport", "MasterCounts", "MdmsInvalid", "MdmsLoadReport", "mdms_load"]
+__all__ = ["MASTER_MODELS", "FileReport", "MasterCounts", "MdmsLoadReport", "mdms_load"]

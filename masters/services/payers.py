@@ -24,20 +24,22 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from billing_project.db import is_unique_violation
-from billing_project.errors import ConflictError, DomainError, NotFound
+from billing_project.errors import VALIDATION_ERROR, ConflictError, DomainError, NotFound
+from masters.errors import (
+    PAYER_DUPLICATE,
+    PAYER_INVALID_EMAIL,
+    PAYER_INVALID_MOBILE,
+    PAYER_INVALID_NAME,
+    PAYER_INVALID_TYPE,
+    PAYER_NOT_FOUND,
+    PAYER_USER_ALREADY_LINKED,
+)
 from masters.models import Payer, PayerType, Tenant
 from masters.selectors import payer_find, state_code_of
-from masters.services.catalogue import InvalidMaster, tenant_require
+from masters.services.catalogue import tenant_require
 
 __all__ = [
     "PayerChanges",
-    "PayerDuplicate",
-    "PayerInvalidEmail",
-    "PayerInvalidMobile",
-    "PayerInvalidName",
-    "PayerInvalidType",
-    "PayerNotFound",
-    "PayerUserAlreadyLinked",
     "payer_match_or_create",
     "payer_register",
     "payer_update",
@@ -46,34 +48,6 @@ __all__ = [
 UNIQUE_NAME_MOBILE = "masters_payer_unique_name_mobile"
 _MOBILE = re.compile(r"[0-9]{10}")
 _NAME_MAX = Payer._meta.get_field("name").max_length or 256
-
-
-class PayerDuplicate(ConflictError):
-    code = "PAYER_DUPLICATE"
-
-
-class PayerUserAlreadyLinked(ConflictError):
-    code = "PAYER_USER_ALREADY_LINKED"
-
-
-class PayerNotFound(NotFound):
-    code = "PAYER_NOT_FOUND"
-
-
-class PayerInvalidName(DomainError):
-    code = "PAYER_INVALID_NAME"
-
-
-class PayerInvalidMobile(DomainError):
-    code = "PAYER_INVALID_MOBILE"
-
-
-class PayerInvalidEmail(DomainError):
-    code = "PAYER_INVALID_EMAIL"
-
-
-class PayerInvalidType(DomainError):
-    code = "PAYER_INVALID_TYPE"
 
 
 class PayerChanges(TypedDict, total=False):
@@ -96,8 +70,9 @@ class PayerChanges(TypedDict, total=False):
 def _clean_name(name: str) -> str:
     cleaned = " ".join(name.split())
     if not cleaned or len(cleaned) > _NAME_MAX:
-        raise PayerInvalidName(
-            message="A payer needs a name (at most 256 characters).",
+        raise DomainError(
+            PAYER_INVALID_NAME,
+            "A payer needs a name (at most 256 characters).",
             fields={"name": ["Must not be blank and at most 256 characters."]},
         )
     return cleaned
@@ -106,8 +81,9 @@ def _clean_name(name: str) -> str:
 def _clean_mobile(mobile_number: str) -> str:
     cleaned = mobile_number.strip()
     if not _MOBILE.fullmatch(cleaned):
-        raise PayerInvalidMobile(
-            message=f"Mobile number {mobile_number!r} is not 10 digits.",
+        raise DomainError(
+            PAYER_INVALID_MOBILE,
+            f"Mobile number {mobile_number!r} is not 10 digits.",
             fields={"mobile_number": ["Must be exactly 10 digits."]},
         )
     return cleaned
@@ -119,16 +95,19 @@ def _clean_email(email: str) -> str:
         try:
             validate_email(cleaned)
         except DjangoValidationError:
-            raise PayerInvalidEmail(
-                message=f"{email!r} is not an e-mail address.", fields={"email": ["Enter a valid e-mail address."]}
+            raise DomainError(
+                PAYER_INVALID_EMAIL,
+                f"{email!r} is not an e-mail address.",
+                fields={"email": ["Enter a valid e-mail address."]},
             ) from None
     return cleaned
 
 
 def _clean_type(payer_type: str) -> str:
     if payer_type not in PayerType.values:
-        raise PayerInvalidType(
-            message=f"Unknown payer type {payer_type!r}.",
+        raise DomainError(
+            PAYER_INVALID_TYPE,
+            f"Unknown payer type {payer_type!r}.",
             fields={"type": [f"Must be one of {', '.join(PayerType.values)}."]},
         )
     return payer_type
@@ -139,16 +118,17 @@ def _full_clean(payer: Payer) -> None:
         payer.full_clean(exclude=["tenant", "user"], validate_unique=False, validate_constraints=False)
     except DjangoValidationError as exc:
         fields = {name: [str(m) for m in messages] for name, messages in exc.message_dict.items()}
-        raise InvalidMaster(message="Invalid payer.", fields=fields) from exc
+        raise DomainError(VALIDATION_ERROR, "Invalid payer.", fields=fields) from exc
 
 
 def _state_tenant(tenant_code: str) -> Tenant:
     return tenant_require(state_code_of(tenant_code))
 
 
-def _duplicate(name: str, mobile_number: str) -> PayerDuplicate:
-    return PayerDuplicate(
-        message=f"A payer named {name!r} with mobile number {mobile_number} is already registered.",
+def _duplicate(name: str, mobile_number: str) -> ConflictError:
+    return ConflictError(
+        PAYER_DUPLICATE,
+        f"A payer named {name!r} with mobile number {mobile_number} is already registered.",
         fields={"name": ["A payer with this name and mobile number is already registered."]},
     )
 
@@ -190,7 +170,7 @@ def payer_register(
     try:
         with transaction.atomic(durable=True):
             if user_id is not None and Payer.objects.filter(user_id=user_id).exists():
-                raise PayerUserAlreadyLinked(message="That login is already linked to another payer.")
+                raise ConflictError(PAYER_USER_ALREADY_LINKED, "That login is already linked to another payer.")
             payer.save(force_insert=True)
     except IntegrityError as exc:
         if is_unique_violation(exc, Payer, UNIQUE_NAME_MOBILE):
@@ -220,7 +200,7 @@ def payer_update(*, payer_uuid: uuid.UUID | str, **changes: Unpack[PayerChanges]
         with transaction.atomic(durable=True):
             payer = Payer.objects.select_for_update(of=("self",)).filter(uuid=payer_uuid).first()
             if payer is None:
-                raise PayerNotFound(message=f"No payer {payer_uuid}.")
+                raise NotFound(PAYER_NOT_FOUND, f"No payer {payer_uuid}.")
             for key, value in cleaned.items():
                 setattr(payer, key, value)
             _full_clean(payer)

@@ -18,15 +18,11 @@ from rest_framework import serializers
 from billing_project.digit.schema import EpochMillisField
 from billing_project.digit.serializers import DigitCharField, DigitSerializer
 from billing_project.digit.timeconv import to_epoch_ms
+from billing_project.fields import MoneySerializerField
 from billing_project.money import ZERO
 from bills.api.digit_serializers import bill_json
 from payments.models import Payment, PaymentAccountLine, PaymentDetail, PaymentMode
 from payments.services import PaymentDetailInput, PaymentInput
-
-
-def _amount() -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=14, decimal_places=2)
-
 
 WORKFLOW_ACTIONS = ("CANCEL", "DISHONOUR", "REMIT")
 
@@ -34,8 +30,8 @@ WORKFLOW_ACTIONS = ("CANCEL", "DISHONOUR", "REMIT")
 class PaymentDetailRequestSerializer(DigitSerializer):
     billId = DigitCharField(max_length=64)
     businessService = DigitCharField(max_length=64)
-    totalDue = _amount()
-    totalAmountPaid = _amount()
+    totalDue = MoneySerializerField()
+    totalAmountPaid = MoneySerializerField()
     manualReceiptNumber = DigitCharField(max_length=256, required=False, allow_blank=True, allow_null=True)
     additionalDetails = serializers.JSONField(required=False, allow_null=True)
 
@@ -44,8 +40,8 @@ class PaymentRequestSerializer(DigitSerializer):
     """The reference's Payment. ``paidBy``/``mobileNumber``/payer fields default from the first bill."""
 
     tenantId = DigitCharField(max_length=256)
-    totalDue = _amount()
-    totalAmountPaid = _amount()
+    totalDue = MoneySerializerField()
+    totalAmountPaid = MoneySerializerField()
     paymentMode = serializers.ChoiceField(choices=PaymentMode.choices)
     paymentDetails = PaymentDetailRequestSerializer(many=True, allow_empty=False)
     paidBy = DigitCharField(max_length=256, required=False, allow_blank=True, allow_null=True)

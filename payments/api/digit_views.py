@@ -23,11 +23,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billing_project import clock
-from billing_project.digit.criteria import query_long, query_set, query_value
+from billing_project.digit.criteria import query_epoch, query_long, query_set, query_value
 from billing_project.digit.schema import DIGIT_ERROR_RESPONSES
-from billing_project.digit.timeconv import from_epoch_ms
 from billing_project.digit.views import DigitAPIView
 from billing_project.errors import DomainError, ValidationFailed
+from billing_project.uuids import uuid_or_none
 from bills.models import BillAccountDetail, BillDetail
 from masters.access import Caller, HasTenantRole, caller_for, resolve_search_tenant
 from payments.api.digit_serializers import (
@@ -35,15 +35,13 @@ from payments.api.digit_serializers import (
     PaymentWorkflowRequestSerializer,
     payment_json,
 )
+from payments.errors import INVALID_BUSINESS_SERVICE, INVALID_TENANT_ID
 from payments.models import Payment, PaymentDetail
 from payments.selectors import PAYMENT_ROLES, payments_with_details
-from payments.services import payment_cancel, payment_create, payment_dishonour, payment_remit
-from payments.services.validation import payment_validate
+from payments.services import payment_cancel, payment_create, payment_dishonour, payment_remit, payment_validate
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
-INVALID_MODULE = "INVALID_BUSINESS_SERVICE"
-INVALID_TENANT = "INVALID_TENANT_ID"
 
 
 def payments_for_collection() -> QuerySet[Payment]:
@@ -110,14 +108,6 @@ class PaymentValidateView(_CollectionView):
         return self.envelope(request, {"Payments": [submitted]})
 
 
-def _epoch(request: Request, name: str) -> Any:
-    value = query_value(request, name)
-    try:
-        return from_epoch_ms(value)
-    except (ValueError, OverflowError):
-        raise ValidationError({name: [f"'{value}' is not a time in epoch milliseconds"]}) from None
-
-
 def _details_q(**lookup: Any) -> Q:
     return Q(pk__in=PaymentDetail.objects.filter(**lookup).values("payment_id"))
 
@@ -129,10 +119,9 @@ def payment_search(request: Request, caller: Caller, module: str | None) -> list
         raise ValidationError({"tenantId": ["tenantId is mandatory"]})
     query = resolve_search_tenant(caller, tenant_id) & caller.tenant_q("tenant__code", PAYMENT_ROLES)
     if ids := query_set(request, "ids"):
-        try:
-            query &= Q(pk__in=[str(_uuid(value)) for value in ids])
-        except ValueError:
+        if (payment_ids := _uuids(ids)) is None:
             return []
+        query &= Q(pk__in=payment_ids)
     if module:
         query &= _details_q(business_service=module)
     if codes := query_set(request, "consumerCodes"):
@@ -140,10 +129,9 @@ def payment_search(request: Request, caller: Caller, module: str | None) -> list
     if receipts := query_set(request, "receiptNumbers"):
         query &= _details_q(receipt_number__in=receipts)
     if bill_ids := query_set(request, "billIds"):
-        try:
-            query &= _details_q(bill_id__in=[_uuid(value) for value in bill_ids])
-        except ValueError:
+        if (bill_keys := _uuids(bill_ids)) is None:
             return []
+        query &= _details_q(bill_id__in=bill_keys)
     for name, field in (
         ("status", "status"),
         ("instrumentStatus", "instrument_status"),
@@ -152,17 +140,16 @@ def payment_search(request: Request, caller: Caller, module: str | None) -> list
         if values := query_set(request, name):
             query &= Q(**{f"{field}__in": [value.upper() for value in values]})
     if payer_ids := query_set(request, "payerIds"):
-        try:
-            query &= Q(payer_id__in=[_uuid(value) for value in payer_ids])
-        except ValueError:
+        if (payer_keys := _uuids(payer_ids)) is None:
             return []
+        query &= Q(payer_id__in=payer_keys)
     if number := query_value(request, "transactionNumber"):
         query &= Q(transaction_number=number)
     if mobile := query_value(request, "mobileNumber"):
         query &= Q(mobile_number=mobile)
-    if (start := _epoch(request, "fromDate")) is not None:
+    if (start := query_epoch(request, "fromDate")) is not None:
         query &= Q(created_at__gte=start)
-    if (end := _epoch(request, "toDate")) is not None:
+    if (end := query_epoch(request, "toDate")) is not None:
         query &= Q(created_at__lte=end)
     size = query_long(request, "pageSize") or DEFAULT_PAGE_SIZE
     page = query_long(request, "pageNumber") or 1
@@ -184,8 +171,10 @@ def payment_search(request: Request, caller: Caller, module: str | None) -> list
     return list(ordered[(page - 1) * size : page * size])
 
 
-def _uuid(value: str) -> uuid.UUID:
-    return uuid.UUID(value)
+def _uuids(values: list[str]) -> list[uuid.UUID] | None:
+    """The values as ids; None when one is not an id (the search then finds nothing, as the reference's does)."""
+    keys = [uuid_or_none(value) for value in values]
+    return None if any(key is None for key in keys) else [key for key in keys if key is not None]
 
 
 _SEARCH_PARAMETERS = [
@@ -256,10 +245,12 @@ class PaymentWorkflowView(_CollectionView):
                 continue  # payment_cancel answers PAYMENT_NOT_FOUND
             if payment.tenant.code != workflow["tenantId"]:
                 errors.append(
-                    DomainError(INVALID_TENANT, f"Payment {payment.pk} does not belong to {workflow['tenantId']}")
+                    DomainError(INVALID_TENANT_ID, f"Payment {payment.pk} does not belong to {workflow['tenantId']}")
                 )
             if any(detail.business_service != module for detail in payment.details.all()):
-                errors.append(DomainError(INVALID_MODULE, f"Payment {payment.pk} is not a payment of {module}"))
+                errors.append(
+                    DomainError(INVALID_BUSINESS_SERVICE, f"Payment {payment.pk} is not a payment of {module}")
+                )
         if len(errors) == 1:
             raise errors[0]
         if errors:

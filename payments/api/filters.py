@@ -8,6 +8,7 @@ from typing import Any
 import django_filters
 from django.db.models import QuerySet
 
+from billing_project.api.types import FilterSet
 from payments.models import Payment, PaymentDetail, PaymentMode, PaymentStatus
 
 
@@ -15,7 +16,7 @@ def _by_detail(queryset: QuerySet[Payment], **lookup: Any) -> QuerySet[Payment]:
     return queryset.filter(pk__in=PaymentDetail.objects.filter(**lookup).values("payment_id"))
 
 
-class PaymentFilter(django_filters.FilterSet):  # type: ignore[misc]
+class PaymentFilter(FilterSet):
     tenant = django_filters.CharFilter(field_name="tenant__code")
     consumer_code = django_filters.CharFilter(method="filter_consumer_code", help_text="Consumer code of a paid bill")
     business_service = django_filters.CharFilter(method="filter_business_service")

@@ -10,29 +10,27 @@ from typing import Any
 
 from rest_framework import serializers
 
+from billing_project.api.types import ModelSerializer, Serializer
+from billing_project.fields import MoneySerializerField
 from payments.models import Payment, PaymentAccountLine, PaymentDetail, PaymentMode
 from payments.services import PaymentDetailInput, PaymentInput
 
 
-def _amount() -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=14, decimal_places=2)
-
-
-class PaymentDetailInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class PaymentDetailInputSerializer(Serializer):
     bill_id = serializers.UUIDField()
     business_service = serializers.CharField(max_length=64)
-    total_due = _amount()
-    total_amount_paid = _amount()
+    total_due = MoneySerializerField()
+    total_amount_paid = MoneySerializerField()
     manual_receipt_number = serializers.CharField(max_length=256, required=False, allow_blank=True, default="")
 
 
-class PaymentCreateSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class PaymentCreateSerializer(Serializer):
     """A counter payment over one or more current bills."""
 
     tenant = serializers.CharField(max_length=256)
     payment_mode = serializers.ChoiceField(choices=PaymentMode.choices)
-    total_due = _amount()
-    total_amount_paid = _amount()
+    total_due = MoneySerializerField()
+    total_amount_paid = MoneySerializerField()
     paid_by = serializers.CharField(max_length=256, required=False, allow_blank=True, default="")
     payer_name = serializers.CharField(max_length=256, required=False, allow_blank=True, default="")
     payer_address = serializers.CharField(max_length=1024, required=False, allow_blank=True, default="")
@@ -73,11 +71,11 @@ class PaymentCreateSerializer(serializers.Serializer):  # type: ignore[type-arg]
         )
 
 
-class PaymentReasonSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class PaymentReasonSerializer(Serializer):
     reason = serializers.CharField(max_length=2048)
 
 
-class PaymentAccountLineSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class PaymentAccountLineSerializer(ModelSerializer):
     bill_detail = serializers.UUIDField(source="bill_detail_id")
     bill_account_detail = serializers.UUIDField(source="bill_account_detail_id", allow_null=True)
 
@@ -86,7 +84,7 @@ class PaymentAccountLineSerializer(serializers.ModelSerializer):  # type: ignore
         fields = ["tax_head_code", "amount", "adjusted_amount", "advance_amount", "bill_detail", "bill_account_detail"]
 
 
-class PaymentDetailSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class PaymentDetailSerializer(ModelSerializer):
     bill = serializers.UUIDField(source="bill_id")
     bill_number = serializers.CharField(source="bill.bill_number")
     consumer_code = serializers.CharField(source="bill.consumer_code")
@@ -110,7 +108,7 @@ class PaymentDetailSerializer(serializers.ModelSerializer):  # type: ignore[type
         ]
 
 
-class PaymentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class PaymentSerializer(ModelSerializer):
     """A payment with its receipts and how each was apportioned."""
 
     tenant = serializers.CharField(source="tenant.code")

@@ -9,17 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billing_project import clock
 from billing_project.api.schema import rest_errors
+from billing_project.api.types import GenericViewSet
 from masters.access import HasTenantRole, caller_for
 from payments.api.filters import PaymentFilter
 from payments.api.serializers import PaymentCreateSerializer, PaymentReasonSerializer, PaymentSerializer
-from payments.selectors import visible_payments
+from payments.selectors import payments_visible_to
 from payments.services import payment_cancel, payment_create, payment_dishonour
 
 UUID_PATTERN = "[0-9a-fA-F-]{32,36}"
@@ -32,7 +33,7 @@ UUID_PATTERN = "[0-9a-fA-F-]{32,36}"
         responses={200: PaymentSerializer, **rest_errors(403, 404)},
     ),
 )
-class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     serializer_class = PaymentSerializer
     permission_classes = [HasTenantRole]
     filterset_class = PaymentFilter
@@ -42,7 +43,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self) -> Any:
-        return visible_payments(caller_for(self.request.user))
+        return payments_visible_to(caller_for(self.request.user))
 
     @extend_schema(
         summary="Take a payment over one or more current bills (apportioned and written back to the demands)",

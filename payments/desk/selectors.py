@@ -12,7 +12,7 @@ from amendments.models import Amendment
 from billing_project.money import ZERO, money_sum
 from bills.models import Bill, BillStatus
 from bills.selectors import effective_status
-from bills.services.generation import is_current
+from bills.services import is_current
 from demands.models import ConsumerAccount, Demand, DemandDetail, DemandHistory, DemandStatus
 from masters.access import STAFF_ROLES, Caller
 from masters.models import BusinessService, Payer, TaxHeadCategory

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from billing_project import clock
 from billing_project.errors import DomainError
 from bills.models import Bill
-from bills.services.fetch import FetchCriteria, bill_fetch
+from bills.services import FetchCriteria, bill_fetch
 from masters.access import caller_for
 from payments.desk.forms import MODE_FIELDS, CounterPaymentForm, instrument_datetime
 from payments.desk.selectors import accounts_visible, consumer_page, consumer_search

@@ -4,8 +4,6 @@ No Django, no clock, no I/O (the apportionment itself is ``demands.domain.apport
 """
 
 from .writeback import (
-    PAYMENT_REVERSAL_CONFLICT,
-    PAYMENT_WRITEBACK_INVALID,
     AdvanceKept,
     DemandLineState,
     HeadPayment,
@@ -21,8 +19,6 @@ from .writeback import (
 )
 
 __all__ = [
-    "PAYMENT_REVERSAL_CONFLICT",
-    "PAYMENT_WRITEBACK_INVALID",
     "AdvanceKept",
     "DemandLineState",
     "HeadPayment",

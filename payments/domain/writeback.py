@@ -34,10 +34,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from billing_project.money import ZERO, MoneyError, money_sum, to_money
-
-PAYMENT_WRITEBACK_INVALID = "PAYMENT_WRITEBACK_INVALID"
-PAYMENT_REVERSAL_CONFLICT = "PAYMENT_REVERSAL_CONFLICT"
+from billing_project.money import ZERO, InexactMoney, MoneyError, exact_money, money_sum, to_money
+from payments.errors import PAYMENT_WRITEBACK_INVALID
 
 
 class WriteBackError(Exception):
@@ -51,12 +49,11 @@ class WriteBackError(Exception):
 
 def _exact(value: Decimal, what: str) -> Decimal:
     try:
-        amount = to_money(value)
+        return exact_money(value, column=False)
+    except InexactMoney:
+        raise WriteBackError(PAYMENT_WRITEBACK_INVALID, f"{what} is not exact to the cent: {value}") from None
     except MoneyError as exc:
         raise WriteBackError(PAYMENT_WRITEBACK_INVALID, f"{what}: {exc}") from exc
-    if amount != Decimal(value):
-        raise WriteBackError(PAYMENT_WRITEBACK_INVALID, f"{what} is not exact to the cent: {value}")
-    return amount
 
 
 def amount_rule_holds(tax: Decimal, collection: Decimal) -> bool:
@@ -319,8 +316,6 @@ def is_payment_completed_after_reversal(lines: Iterable[DemandLineState]) -> boo
 
 
 __all__ = [
-    "PAYMENT_REVERSAL_CONFLICT",
-    "PAYMENT_WRITEBACK_INVALID",
     "AdvanceKept",
     "DemandLineState",
     "HeadPayment",

@@ -8,7 +8,9 @@ import uuid
 from django.db.models import F, Prefetch, Q, QuerySet
 
 from billing_project.errors import NotFound
+from billing_project.uuids import uuid_or_404
 from masters.access import Caller
+from payments.gateway.errors import GATEWAY_TRANSACTION_NOT_FOUND
 from payments.gateway.models import (
     OPEN_STATUSES,
     GatewayAttempt,
@@ -19,12 +21,6 @@ from payments.gateway.models import (
 )
 from payments.selectors import PAYMENT_ROLES
 
-GATEWAY_TRANSACTION_NOT_FOUND = "GATEWAY_TRANSACTION_NOT_FOUND"
-
-
-class GatewayTransactionNotFound(NotFound):
-    code = GATEWAY_TRANSACTION_NOT_FOUND
-
 
 def transactions_with_history() -> QuerySet[GatewayTransaction]:
     return GatewayTransaction.objects.select_related("tenant", "bill", "payment").prefetch_related(
@@ -34,13 +30,12 @@ def transactions_with_history() -> QuerySet[GatewayTransaction]:
 
 
 def gateway_transaction_get(transaction_id: uuid.UUID | str) -> GatewayTransaction:
-    try:
-        key = transaction_id if isinstance(transaction_id, uuid.UUID) else uuid.UUID(str(transaction_id))
-    except ValueError:
-        raise GatewayTransactionNotFound(message=f"No gateway transaction {transaction_id}") from None
+    key = uuid_or_404(
+        transaction_id, code=GATEWAY_TRANSACTION_NOT_FOUND, message=f"No gateway transaction {transaction_id}"
+    )
     txn = transactions_with_history().filter(pk=key).first()
     if txn is None:
-        raise GatewayTransactionNotFound(message=f"No gateway transaction {transaction_id}")
+        raise NotFound(GATEWAY_TRANSACTION_NOT_FOUND, f"No gateway transaction {transaction_id}")
     return txn
 
 
@@ -48,7 +43,7 @@ def gateway_transaction_by_reference(merchant_reference: str) -> GatewayTransact
     return transactions_with_history().filter(merchant_reference=merchant_reference).first()
 
 
-def visible_gateway_transactions(caller: Caller) -> QuerySet[GatewayTransaction]:
+def gateway_transactions_visible_to(caller: Caller) -> QuerySet[GatewayTransaction]:
     """Transactions of the tenants where the caller holds a payment role (superusers: all)."""
     return transactions_with_history().filter(caller.tenant_q("tenant__code", PAYMENT_ROLES))
 

@@ -25,12 +25,13 @@ from django.utils.html import format_html, format_html_join
 from billing_project import clock
 from billing_project.admin import AppendOnlyAdminMixin, ModelAdmin, TabularInline
 from billing_project.errors import DomainError
+from billing_project.outbox.selectors import outbox_delivery_note, outbox_latest_about
 from masters.access import caller_for
 from masters.models import Tenant
 from payments.imports.domain.csvfile import MAX_FILE_BYTES
 from payments.imports.models import ImportKind, ImportRow, ImportRun, RowOutcome
 from payments.imports.selectors import IMPORT_ROLES
-from payments.imports.services import import_run_create
+from payments.imports.services import import_run_create, run_subject
 
 if TYPE_CHECKING:
     ModelChoiceField = forms.ModelChoiceField[Any]
@@ -186,8 +187,11 @@ class ImportRunAdmin(AppendOnlyAdminMixin, ModelAdmin):
             except DomainError as exc:
                 form.add_error(None, f"{exc.code}: {exc.message}")
             else:
+                note = outbox_delivery_note(outbox_latest_about(run_subject(run.pk)))
                 self.message_user(
-                    request, f"Import of {run.file_name} queued: {run.total_rows} line(s).", messages.SUCCESS
+                    request,
+                    f"Import of {run.file_name} accepted ({run.total_rows} line(s)); the job is {note}.",
+                    messages.SUCCESS,
                 )
                 return HttpResponseRedirect(reverse("admin:payment_imports_importrun_change", args=[run.pk]))
         context = {

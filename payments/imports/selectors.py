@@ -13,7 +13,7 @@ from payments.selectors import PAYMENT_ROLES
 IMPORT_ROLES = PAYMENT_ROLES
 
 
-def import_runs_visible(caller: Caller) -> QuerySet[ImportRun]:
+def import_runs_visible_to(caller: Caller) -> QuerySet[ImportRun]:
     """Runs (tenant loaded, without the file's text) of the tenants where the caller holds a payment role."""
     return (
         ImportRun.objects.select_related("tenant")

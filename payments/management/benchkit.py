@@ -23,12 +23,11 @@ from django.db import connection
 
 from billing_project import clock
 from bills.models import Bill
-from bills.services.fetch import FetchCriteria, bill_fetch
+from bills.services import FetchCriteria, bill_fetch
 from demands.services import DemandInput, DetailInput, demand_create
 from masters.access import Caller
 from masters.models import Role
-from masters.services.accounts import tenant_ensure
-from masters.services.mdms import mdms_load
+from masters.services import mdms_load, tenant_ensure
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "masters" / "fixtures" / "mdms"
 HEADS = (  # whole amounts: PT takes no fractional payments

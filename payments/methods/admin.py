@@ -21,7 +21,7 @@ from billing_project import clock
 from billing_project.admin import ModelAdmin, ReadOnlyAdminMixin, apply_each
 from masters.access import caller_for
 from payments.methods.models import AutopayCharge, AutopayMandate, PaymentMethod
-from payments.methods.selectors import visible_charges, visible_mandates, visible_payment_methods
+from payments.methods.selectors import charges_visible_to, mandates_visible_to, payment_methods_visible_to
 from payments.methods.services import (
     autopay_charge_resolve,
     autopay_charge_retry_now,
@@ -58,7 +58,7 @@ class PaymentMethodAdmin(ReadOnlyAdminMixin, ModelAdmin):
     actions = ["revoke_methods"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return visible_payment_methods(caller_for(request.user))
+        return payment_methods_visible_to(caller_for(request.user))
 
     @admin.display(description="expiry")
     def expiry(self, obj: PaymentMethod) -> str:
@@ -108,7 +108,7 @@ class AutopayMandateAdmin(ReadOnlyAdminMixin, ModelAdmin):
     actions = ["switch_off"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return visible_mandates(caller_for(request.user))
+        return mandates_visible_to(caller_for(request.user))
 
     @admin.action(description="Switch autopay off for the selected mandates")
     def switch_off(self, request: HttpRequest, queryset: QuerySet[AutopayMandate]) -> None:
@@ -159,7 +159,7 @@ class AutopayChargeAdmin(ReadOnlyAdminMixin, ModelAdmin):
     actions = ["retry_now", "resolve_applied_by_hand"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return visible_charges(caller_for(request.user))
+        return charges_visible_to(caller_for(request.user))
 
     @admin.display(description="bill", ordering="bill__bill_number")
     def bill_number(self, obj: AutopayCharge) -> str:

@@ -45,7 +45,7 @@ def staff_reach(caller: Caller, payer: Payer) -> bool:
     return Payer.objects.filter(staff_reach_q(caller), pk=payer.pk).exists()
 
 
-def visible_payment_methods(caller: Caller) -> QuerySet[PaymentMethod]:
+def payment_methods_visible_to(caller: Caller) -> QuerySet[PaymentMethod]:
     queryset = PaymentMethod.objects.select_related("payer", "tenant")
     if caller.is_superuser:
         return queryset.all()
@@ -54,12 +54,12 @@ def visible_payment_methods(caller: Caller) -> QuerySet[PaymentMethod]:
     return queryset.filter(staff_reach_q(caller, "payer_id") | _own(caller, "payer__user_id"))
 
 
-def visible_mandates(caller: Caller) -> QuerySet[AutopayMandate]:
+def mandates_visible_to(caller: Caller) -> QuerySet[AutopayMandate]:
     queryset = AutopayMandate.objects.select_related("payer", "tenant", "payment_method")
     return queryset.filter(caller.tenant_q("tenant__code", MANAGE_ROLES) | _own(caller, "payer__user_id"))
 
 
-def visible_charges(caller: Caller) -> QuerySet[AutopayCharge]:
+def charges_visible_to(caller: Caller) -> QuerySet[AutopayCharge]:
     queryset = AutopayCharge.objects.select_related("mandate", "mandate__tenant", "bill")
     return queryset.filter(
         caller.tenant_q("mandate__tenant__code", MANAGE_ROLES) | _own(caller, "mandate__payer__user_id")

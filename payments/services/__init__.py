@@ -1,4 +1,4 @@
-"""Writes of the payments app.
+"""Writes of the payment core — import them from here, not from the modules (an import-linter contract says so).
 
 - ``inputs``: ``PaymentInput`` / ``PaymentDetailInput``, what a counter sends
 - ``errors``: the error codes (the reference's collection codes, and ``PAYMENT_*`` for new rules)
@@ -18,10 +18,11 @@ from payments.services.create import payment_create, payment_integrity_error, pa
 from payments.services.inputs import PaymentDetailInput, PaymentInput
 from payments.services.remit import payment_remit
 from payments.services.reverse import payment_cancel, payment_dishonour
-from payments.services.validation import PaymentPlan, payment_validate
+from payments.services.validation import INSTRUMENT_MODES, PaymentPlan, payment_validate
 from payments.services.writeback import payment_writeback_apply
 
 __all__ = [
+    "INSTRUMENT_MODES",
     "CounterOutcome",
     "PaymentDetailInput",
     "PaymentInput",

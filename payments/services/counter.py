@@ -16,15 +16,14 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
-from billing_project.errors import DomainError
+from billing_project.errors import ConflictError, DomainError
 from masters.access import Caller
+from payments.errors import PAYMENT_FORM_KEY_REUSED
 from payments.models import CounterSubmission, Payment
 from payments.selectors import payments_with_details
 from payments.services.create import payment_integrity_error, payment_record
 from payments.services.inputs import PaymentInput
 from payments.services.validation import payment_validate
-
-PAYMENT_FORM_KEY_REUSED = "PAYMENT_FORM_KEY_REUSED"
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ def _submitted(form_key: uuid.UUID, caller: Caller) -> CounterOutcome | None:
     if row is None:
         return None
     if row.created_by != caller.username:
-        raise DomainError(PAYMENT_FORM_KEY_REUSED, "This payment form was submitted by another user; open a new one.")
+        raise ConflictError(PAYMENT_FORM_KEY_REUSED, "This payment form was submitted by another user; open a new one.")
     return CounterOutcome(payment=payments_with_details().get(pk=row.payment_id), replayed=True)
 
 

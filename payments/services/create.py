@@ -17,7 +17,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 
 from billing_project.db import is_unique_violation, update_rows
-from billing_project.errors import DomainError
+from billing_project.errors import ConflictError, DomainError
 from billing_project.money import ZERO, money_sum, to_money
 from bills.models import Bill, BillAccountDetail, BillDetail, BillStatus
 from demands.domain.apportion import (
@@ -29,6 +29,7 @@ from demands.domain.apportion import (
     apportion_payment,
 )
 from masters.access import Caller
+from payments.errors import PAYMENT_DUPLICATE_TRANSACTION_NUMBER, bill_already_paid
 from payments.models import (
     InstrumentStatus,
     Payment,
@@ -39,7 +40,6 @@ from payments.models import (
     ReceiptType,
 )
 from payments.selectors import payments_with_details
-from payments.services.errors import PAYMENT_DUPLICATE_TRANSACTION_NUMBER, bill_already_paid
 from payments.services.inputs import PaymentInput
 from payments.services.locking import Locked, lock_for_bills
 from payments.services.receipts import receipt_numbers_draw
@@ -125,10 +125,9 @@ def payment_integrity_error(exc: IntegrityError, plan: PaymentPlan) -> Exception
     """The domain error for a unique violation raised by ``payment_record`` (or ``exc`` itself when unknown)."""
     payment = plan.payment
     if is_unique_violation(exc, Payment, TRANSACTION_NUMBER_UNIQUE):
-        return DomainError(
+        return ConflictError(
             PAYMENT_DUPLICATE_TRANSACTION_NUMBER,
             f"A payment with transaction number {payment.transaction_number!r} exists in {payment.tenant_code}",
-            http_status=409,
         )
     if is_unique_violation(exc, PaymentDetail, ONE_PAYMENT_PER_BILL):  # pragma: no cover - the bill lock wins
         return bill_already_paid(", ".join(map(str, plan.bill_ids)))

@@ -15,7 +15,7 @@ from django.db import transaction
 
 from bills.models import Bill, BillDetail
 from demands.models import ConsumerAccount, Demand, DemandDetail
-from demands.services.accounts import AccountKey, consumer_accounts_lock_by_id
+from demands.services import AccountKey, consumer_accounts_lock_by_id
 from payments.selectors import bill_details_prefetch
 
 

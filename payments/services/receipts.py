@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from django.conf import settings
 
-from masters.services.idgen import id_generate
+from masters.services import id_generate
 
 RECEIPT_NUMBER_ID_NAME = "receipt.number"
 DEFAULT_RECEIPT_NUMBER_FORMAT = "{module}/[city]/[fy:yyyy-yy]/[SEQ_egcl_receipt_{module}_[tenant_id]]"

@@ -9,10 +9,9 @@ from django.db import transaction
 
 from billing_project.errors import ConflictError
 from masters.access import Caller, require_role
+from payments.errors import PAYMENT_NOT_REMITTABLE
 from payments.models import InstrumentStatus, Payment, PaymentStatus
 from payments.selectors import PAYMENT_ROLES, payment_get, payments_with_details
-
-PAYMENT_NOT_REMITTABLE = "PAYMENT_NOT_REMITTABLE"
 
 
 def payment_remit(*, caller: Caller, payment_id: uuid.UUID | str, at: dt.datetime) -> Payment:

@@ -14,17 +14,17 @@ import uuid
 
 from django.db import transaction
 
-from billing_project.errors import DomainError
+from billing_project.errors import ConflictError, DomainError
 from billing_project.money import ZERO
 from bills.models import Bill, BillAccountDetail, BillDetail, BillStatus
 from masters.access import Caller, require_role
-from payments.models import InstrumentStatus, Payment, PaymentStatus
-from payments.selectors import PAYMENT_ROLES, bills_of_payment, payment_get, payments_with_details
-from payments.services.errors import (
+from payments.errors import (
+    PAYMENT_ALREADY_REVERSED,
     PAYMENT_NOT_DISHONOURABLE,
     PAYMENT_REASON_REQUIRED,
-    PaymentAlreadyReversed,
 )
+from payments.models import InstrumentStatus, Payment, PaymentStatus
+from payments.selectors import PAYMENT_ROLES, bills_of_payment, payment_get, payments_with_details
 from payments.services.locking import Locked, lock_for_bills
 from payments.services.validation import INSTRUMENT_MODES
 from payments.services.writeback import writeback_reverse
@@ -59,8 +59,9 @@ def payment_dishonour(*, caller: Caller, payment_id: uuid.UUID | str, reason: st
 
 def _check_reversible(payment: Payment, status: str) -> None:
     if payment.status in REVERSED_STATUSES:
-        raise PaymentAlreadyReversed(
-            message=f"Payment {payment.pk} is already {payment.status}; its write-back was undone once"
+        raise ConflictError(
+            PAYMENT_ALREADY_REVERSED,
+            f"Payment {payment.pk} is already {payment.status}; its write-back was undone once",
         )
     if status == PaymentStatus.DISHONOURED and payment.payment_mode not in INSTRUMENT_MODES:
         raise DomainError(

@@ -14,16 +14,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from billing_project.errors import DomainError, ValidationFailed
-from billing_project.money import ZERO, MoneyError, fits_column, is_whole, money_sum, to_money
+from billing_project.money import ZERO, MoneyError, exact_money, is_whole, money_sum, to_money
+from billing_project.uuids import uuid_or_none
 from bills.models import Bill, BillStatus
-from bills.services.generation import is_current
+from bills.services import is_current
 from demands.models import ConsumerAccount
 from masters.access import Caller, require_role
 from masters.models import Payer, TaxHeadCategory
 from masters.selectors import business_services_for, payers_for, tax_heads_for
-from payments.models import PaymentMode
-from payments.selectors import PAYMENT_ROLES
-from payments.services.errors import (
+from payments.errors import (
     DUPLICATE_BILLID,
     INVALID_BILL,
     INVALID_BILL_AMOUNT,
@@ -38,6 +37,8 @@ from payments.services.errors import (
     bill_already_paid,
     bill_expired,
 )
+from payments.models import PaymentMode
+from payments.selectors import PAYMENT_ROLES
 from payments.services.inputs import PaymentDetailInput, PaymentInput
 
 # Modes paid with a physical or offline instrument: they need its number and date, and can bounce.
@@ -99,14 +100,11 @@ def bill_state_error(bill: Bill, account: ConsumerAccount, at: dt.datetime) -> D
 
 
 def _exact_amount(value: Decimal) -> Decimal | None:
-    """``value`` when it is an amount exact to the cent that fits the column; else None."""
+    """``value`` when it is an amount exact to the cent that fits the column (``exact_money``); else None."""
     try:
-        amount = to_money(value)
+        return exact_money(value)
     except MoneyError:
         return None
-    if amount != Decimal(value) or not fits_column(amount):
-        return None
-    return amount
 
 
 def payment_validate(*, caller: Caller, payment: PaymentInput, at: dt.datetime) -> PaymentPlan:
@@ -147,12 +145,11 @@ def _bill_ids(details: Sequence[PaymentDetailInput], errors: _Errors) -> tuple[u
     ids: list[uuid.UUID] = []
     seen: set[uuid.UUID] = set()
     for detail in details:
-        try:
-            bill_id = detail.bill_id if isinstance(detail.bill_id, uuid.UUID) else uuid.UUID(str(detail.bill_id))
-        except ValueError:
+        bill_id = uuid_or_none(detail.bill_id)
+        if bill_id is None:
             raise DomainError(
                 INVALID_BILL_ID, f"Bill ID provided does not exist or is in an invalid state: {detail.bill_id}"
-            ) from None
+            )
         if bill_id in seen:
             errors.add(DUPLICATE_BILLID, f"The Bill id: {bill_id} is repeated for multiple payment details")
         seen.add(bill_id)

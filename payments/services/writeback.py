@@ -18,13 +18,11 @@ from django.db import transaction
 from django.db.models import Prefetch
 
 from billing_project.db import update_rows
-from billing_project.errors import DomainError
+from billing_project.errors import ConflictError, DomainError
 from bills.models import Bill
 from demands.models import Demand, DemandDetail, HistoryAction
-from demands.services.accounts import consumer_accounts_bump
-from demands.services.writes import history_append
+from demands.services import consumer_accounts_bump, history_append
 from payments.domain.writeback import (
-    PAYMENT_REVERSAL_CONFLICT,
     AdvanceKept,
     DemandLineState,
     HeadPayment,
@@ -36,6 +34,7 @@ from payments.domain.writeback import (
     plan_writeback,
     reverse_deltas,
 )
+from payments.errors import PAYMENT_REVERSAL_CONFLICT
 from payments.models import (
     Payment,
     PaymentAccountLine,
@@ -190,10 +189,9 @@ def writeback_reverse(*, payment: Payment, locked: Locked, actor: str, at: dt.da
                         [_state(line) for line in locked.lines[demand_id]], undo, code=PAYMENT_REVERSAL_CONFLICT
                     )
                 except WriteBackError as exc:
-                    raise DomainError(
+                    raise ConflictError(
                         exc.code,
                         f"The payment cannot be reversed exactly: {exc.message}. Later writes used what it applied.",
-                        http_status=409,
                     ) from exc
                 for delta in undo:
                     writer.apply(demand_id, delta)

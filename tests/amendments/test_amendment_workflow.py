@@ -11,7 +11,7 @@ import pytest
 
 from amendments.models import Amendment, AmendmentTransition
 from bills.models import Bill, BillStatus
-from bills.services.fetch import FetchCriteria, bill_fetch
+from bills.services import FetchCriteria, bill_fetch
 from demands.models import ConsumerAccount, Demand, DemandDetail, DemandDetailHistory, DemandHistory
 from demands.services import demand_create
 from masters.access import Caller, caller_for

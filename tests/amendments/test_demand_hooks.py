@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from amendments.services.apply import amendments_absorb
+from amendments.services import amendments_absorb
 from billing_project.errors import DomainError
 from demands.services import demand_create
 from demands.services import hooks as demand_hooks

@@ -22,7 +22,7 @@ from rest_framework.test import APIClient
 from billing_project import clock
 from billing_project.digit.timeconv import from_epoch_ms
 from bills.models import Bill
-from bills.services.fetch import FetchCriteria, bill_fetch
+from bills.services import FetchCriteria, bill_fetch
 from demands.models import Demand
 from demands.services import DemandInput, DetailInput, PayerInput, demand_create
 from masters.access import Caller

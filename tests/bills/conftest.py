@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from bills.models import Bill, BillAccountDetail, BillDetail
-from bills.services.fetch import FetchCriteria, bill_fetch
+from bills.services import FetchCriteria, bill_fetch
 from demands.models import ConsumerAccount, Demand
 from demands.services import DemandInput, DetailInput, PayerInput, demand_create, demand_update
 from masters.access import Caller, caller_for

@@ -11,7 +11,7 @@ import pytest
 
 from billing_project.errors import DomainError
 from bills.models import Bill, BillStatus
-from bills.services.cancel import bill_cancel, bill_cancel_one
+from bills.services import bill_cancel, bill_cancel_one
 from masters.access import Caller
 from tests.bills.conftest import AT, bill_snapshot, create, fetch, pt_demand, set_tax
 from tests.demands.conftest import snapshot as demand_snapshot

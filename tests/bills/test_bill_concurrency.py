@@ -10,7 +10,7 @@ import pytest
 from django.db import connection, transaction
 
 from bills.models import Bill, BillDetail, BillStatus
-from bills.services.expiry import bills_expire_due
+from bills.services import bills_expire_due
 from demands.models import ConsumerAccount, Demand
 from masters.models import IdSequence
 from tests.bills.conftest import AT, LATER, create, fetch, pt_demand, set_tax

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django_celery_beat.models import PeriodicTask
 
 from bills.models import Bill, BillStatus
-from bills.services.expiry import bills_expire_due
+from bills.services import bills_expire_due
 from bills.tasks import expire_due_bills
 from tests.bills.conftest import END_OF_AT_DAY, LATER, create, fetch, pt_demand
 

@@ -24,7 +24,7 @@ from django.db import connection, transaction
 
 from billing_project.errors import DomainError
 from bills.models import Bill, BillStatus
-from bills.services.refresh import demand_refresh
+from bills.services import demand_refresh
 from demands.models import ConsumerAccount, Demand
 from masters.models import BusinessService
 from tests.bills.conftest import AT, LATER, bill_snapshot, create, fetch, line, pt_demand, set_tax

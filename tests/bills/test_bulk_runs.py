@@ -26,11 +26,11 @@ from django.core.management import CommandError, call_command
 from django.db import OperationalError, connection, transaction
 
 from billing_project import clock
+from billing_project.outbox import OutboxMessage, OutboxStatus
 from bills.domain.aggregation import BillDraft, DemandData, DemandLineData, build_bill
 from bills.models import Bill, BillAccountDetail, BillDetail, BillingRun, BillingRunError, BillStatus, RunStatus
-from bills.services import generation
+from bills.services import billing_run_advance, billing_run_create, billing_run_execute, generation, run_subject
 from bills.services.bulk_write import new_ids
-from bills.services.runs import billing_run_advance, billing_run_create, billing_run_execute
 from bills.tasks import execute_billing_run
 from demands.models import ConsumerAccount, Demand, DemandStatus
 from demands.services import PayerInput
@@ -611,14 +611,20 @@ def test_a_run_killed_midway_resumes_and_bills_each_consumer_once(employee, froz
 def test_the_task_resumes_a_stopped_run_in_batches_of_chunks(employee, frozen, monkeypatch):
     consumers(employee, 5)
     run = billing_run_create(caller=SYSTEM, tenant_code="pb.amritsar", business_service="PT", chunk_size=2, at=AT)
-    queued: list[dict[str, Any]] = []
-    monkeypatch.setattr(execute_billing_run, "delay", lambda **kwargs: queued.append(kwargs))
 
     status = execute_billing_run.run(run_id=run.pk, chunks_per_task=2)  # as a worker runs it: not eager
 
     run.refresh_from_db()
-    assert (status, run.processed, queued) == (RunStatus.RUNNING, 4, [{"run_id": run.pk, "chunks_per_task": 2}])
-    monkeypatch.undo()
+    assert (status, run.processed) == (RunStatus.RUNNING, 4)
+    # The rest is submitted through the outbox, once per cursor position (a repeat of this task adds nothing).
+    [message] = OutboxMessage.objects.filter(subject=run_subject(run.pk))
+    assert (message.channel, message.destination, message.payload, message.dedupe_key, message.tenant_code) == (
+        "celery",
+        "bills.execute_billing_run",
+        {"run_id": run.pk, "chunks_per_task": 2},
+        f"bills.billingrun:{run.pk}:continue:{run.cursor}",
+        "pb.amritsar",
+    )
     assert execute_billing_run.delay(run_id=run.pk).get() == RunStatus.COMPLETED  # eager here: to the end
     assert Bill.objects.filter(status=BillStatus.ACTIVE).count() == 5
 
@@ -667,7 +673,7 @@ def admin_client(seed: Any, api_client_for: Callable[..., Any]) -> Any:
     return api_client_for("admin-asr", {"pb.amritsar": [Role.BILLING_ADMIN]})
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_rest_create_runs_the_task_in_process_and_answers_the_finished_run(employee, admin_client, frozen):
     consumers(employee, 3)
 
@@ -699,25 +705,29 @@ def test_rest_create_runs_the_task_in_process_and_answers_the_finished_run(emplo
         "updated_at": "2024-05-01T10:00:00Z",
     }
     assert Bill.objects.filter(run=run).count() == 3
+    assert OutboxMessage.objects.get(subject=run_subject(run.pk)).status == OutboxStatus.DELIVERED
 
 
 @pytest.mark.django_db
-def test_rest_create_queues_the_task_after_the_run_is_saved(employee, admin_client, frozen, monkeypatch):
+def test_rest_create_records_the_task_with_the_run_and_answers_accepted(employee, admin_client, frozen):
     consumers(employee, 2)
-    queued: list[tuple[dict[str, Any], bool]] = []
-    monkeypatch.setattr(
-        execute_billing_run,
-        "delay",
-        lambda **kwargs: queued.append((kwargs, BillingRun.objects.filter(pk=kwargs["run_id"]).exists())),
-    )
 
+    # In this test's transaction nothing commits, so the job is recorded but not handed over yet.
     response = admin_client.post(
         RUNS, {"tenant": "pb.amritsar", "business_service": "PT", "consumer_codes": ["PT-B-001"]}, format="json"
     )
 
     assert response.status_code == 201
     run = BillingRun.objects.get()
-    assert queued == [({"run_id": run.pk}, True)]
+    [message] = OutboxMessage.objects.all()
+    assert (message.channel, message.destination, message.payload, message.dedupe_key, message.subject) == (
+        "celery",
+        "bills.execute_billing_run",
+        {"run_id": run.pk},
+        f"bills.billingrun:{run.pk}:start",
+        f"bills.billingrun:{run.pk}",
+    )
+    assert (message.status, message.tenant_code) == (OutboxStatus.PENDING, "pb.amritsar")
     assert (response.json()["status"], response.json()["consumer_codes"], response.json()["chunk_size"]) == (
         "PENDING",
         ["PT-B-001"],
@@ -739,15 +749,13 @@ def test_rest_create_queues_the_task_after_the_run_is_saved(employee, admin_clie
         ({"pb.amritsar": [Role.EMPLOYEE]}, {"consumer_codes": []}, 400, "VALIDATION_ERROR"),
     ],
 )
-def test_rest_create_is_refused_without_a_run_or_a_task(seed, api_client_for, monkeypatch, roles, body, status, code):
-    queued: list[Any] = []
-    monkeypatch.setattr(execute_billing_run, "delay", lambda **kwargs: queued.append(kwargs))
+def test_rest_create_is_refused_without_a_run_or_a_task(seed, api_client_for, roles, body, status, code):
     client = api_client_for("someone", roles)
 
     response = client.post(RUNS, {"tenant": "pb.amritsar", "business_service": "PT", **body}, format="json")
 
     assert (response.status_code, response.json()["code"]) == (status, code)
-    assert (BillingRun.objects.count(), queued) == (0, [])
+    assert (BillingRun.objects.count(), OutboxMessage.objects.count()) == (0, 0)
 
 
 @pytest.mark.django_db
@@ -864,18 +872,38 @@ def test_generate_bills_limited_to_consumer_codes(employee, frozen):
     assert [code for code, _ in active_bills()] == ["PT-B-000", "PT-B-003"]
 
 
-@pytest.mark.django_db
-def test_generate_bills_async_queues_the_task_and_prints_the_run(employee, frozen, monkeypatch):
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_generate_bills_async_hands_the_job_to_the_broker_and_says_so(employee, frozen, redis_broker):
     consumers(employee, 2)
-    queued: list[dict[str, Any]] = []
-    monkeypatch.setattr(execute_billing_run, "delay", lambda **kwargs: queued.append(kwargs))
 
     output = generate("--tenant", "pb.amritsar", "--business-service", "PT", "--async")
 
     run = BillingRun.objects.get()
-    assert output == f"queued billing run {run.pk} (2 consumers): PENDING\n"
-    assert queued == [{"run_id": run.pk}]
+    assert output == f"accepted billing run {run.pk} (2 consumers): PENDING; the job is handed to the workers\n"
+    assert [(task["task"], task["kwargsrepr"]) for task in redis_broker()] == [
+        ("bills.execute_billing_run", f"{{'run_id': {run.pk}}}")
+    ]
     assert not Bill.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_generate_bills_async_with_the_broker_down_accepts_the_run_and_says_it_waits(employee, frozen):
+    from tests.outage import celery_broker, closed_port
+
+    consumers(employee, 2)
+    with celery_broker(f"redis://127.0.0.1:{closed_port()}/0"):
+        output = generate("--tenant", "pb.amritsar", "--business-service", "PT", "--async")
+
+    run = BillingRun.objects.get()
+    assert output == (
+        f"accepted billing run {run.pk} (2 consumers): PENDING; the job is waiting for the broker (unreachable); "
+        "it is handed over when the broker is back\n"
+    )
+    message = OutboxMessage.objects.get(subject=run_subject(run.pk))
+    assert (message.status, message.attempts) == (OutboxStatus.PENDING, 1)
 
 
 @pytest.mark.django_db

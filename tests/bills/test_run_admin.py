@@ -33,13 +33,15 @@ def three_consumers(employee: Caller) -> None:
         create(employee, pt_demand(f"PT-A-{i}", period=P2019, details=(line("PT_TAX", "100"),)))
 
 
-def test_start_a_run_from_the_admin_and_read_its_progress(employee: Caller, user_factory: Callable[..., Any]) -> None:
+def test_start_a_run_from_the_admin_and_read_its_progress(
+    employee: Caller, user_factory: Callable[..., Any], django_capture_on_commit_callbacks: Any
+) -> None:
     three_consumers(employee)
     admin = client_for(user_factory, "runner", {"pb.amritsar": [Role.BILLING_ADMIN]})
     form = admin.get(f"{RUNS}start/")
     assert [c for c, _ in form.context["form"].fields["tenant"].choices] == ["pb.amritsar"]
     assert "PT" in [c for c, _ in form.context["form"].fields["business_service"].choices]
-    with clock.frozen(AT):
+    with clock.frozen(AT), django_capture_on_commit_callbacks(execute=True):  # the outbox hands the task over
         started = admin.post(
             f"{RUNS}start/",
             {"tenant": "pb.amritsar", "business_service": "PT", "consumer_codes": "", "chunk_size": "2"},
@@ -69,7 +71,9 @@ def test_start_refuses_an_unknown_service_with_its_code(employee: Caller, user_f
     assert BillingRun.objects.count() == 0
 
 
-def test_cancel_asks_for_a_reason_then_resume_finishes(employee: Caller, user_factory: Callable[..., Any]) -> None:
+def test_cancel_asks_for_a_reason_then_resume_finishes(
+    employee: Caller, user_factory: Callable[..., Any], django_capture_on_commit_callbacks: Any
+) -> None:
     three_consumers(employee)
     run = billing_run_create(caller=employee, tenant_code="pb.amritsar", business_service="PT", chunk_size=1, at=AT)
     with clock.frozen(AT):
@@ -86,7 +90,7 @@ def test_cancel_asks_for_a_reason_then_resume_finishes(employee: Caller, user_fa
     assert BillingRun.objects.get(pk=run.pk).status == RunStatus.CANCELLED
     assert 'id="resume-run"' in clerk.get(f"{RUNS}{run.pk}/change/").content.decode()
 
-    with clock.frozen(AT):
+    with clock.frozen(AT), django_capture_on_commit_callbacks(execute=True):
         clerk.post(f"{RUNS}{run.pk}/resume/")
     run.refresh_from_db()
     assert (run.status, run.bills_created, Bill.objects.count()) == (RunStatus.COMPLETED, 3, 3)

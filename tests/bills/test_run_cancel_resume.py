@@ -38,7 +38,9 @@ def started_run(employee: Caller) -> BillingRun:
     return run
 
 
-def test_cancel_stops_after_the_chunk_done_and_resume_bills_the_rest_once(employee: Caller) -> None:
+def test_cancel_stops_after_the_chunk_done_and_resume_bills_the_rest_once(
+    employee: Caller, django_capture_on_commit_callbacks: Any
+) -> None:
     run = started_run(employee)
     cancelled = billing_run_cancel(caller=employee, run_id=run.pk, reason="Wrong period", at=AT)
     assert (cancelled.status, cancelled.cancelled_by, cancelled.cancel_reason) == (
@@ -50,8 +52,9 @@ def test_cancel_stops_after_the_chunk_done_and_resume_bills_the_rest_once(employ
         assert billing_run_advance(run_id=run.pk) is True  # a cancelled run does no more chunks
     assert Bill.objects.count() == 2
 
-    with clock.frozen(AT):
-        resumed = billing_run_resume(caller=employee, run_id=run.pk, at=AT)  # eager Celery: runs to the end
+    with clock.frozen(AT), django_capture_on_commit_callbacks(execute=True):
+        billing_run_resume(caller=employee, run_id=run.pk, at=AT)  # the outbox hands it to eager Celery: to the end
+    resumed = BillingRun.objects.get(pk=run.pk)
 
     assert (resumed.status, resumed.processed, resumed.bills_created, resumed.skipped) == (RunStatus.COMPLETED, 5, 5, 0)
     assert (resumed.cancelled_by, resumed.cancel_reason, resumed.error) == ("", "", "")
@@ -73,10 +76,11 @@ def test_a_finished_run_cannot_be_cancelled_and_a_live_one_not_resumed(employee:
     assert BillingRun.objects.get(pk=run.pk).cancel_reason == ""
 
 
-def test_a_stalled_run_can_be_resumed(employee: Caller) -> None:
+def test_a_stalled_run_can_be_resumed(employee: Caller, django_capture_on_commit_callbacks: Any) -> None:
     run = started_run(employee)
-    with clock.frozen(AT + STALLED_AFTER):
-        resumed = billing_run_resume(caller=employee, run_id=run.pk, at=AT + STALLED_AFTER + STALLED_AFTER / 10)
+    with clock.frozen(AT + STALLED_AFTER), django_capture_on_commit_callbacks(execute=True):
+        billing_run_resume(caller=employee, run_id=run.pk, at=AT + STALLED_AFTER + STALLED_AFTER / 10)
+    resumed = BillingRun.objects.get(pk=run.pk)
     assert (resumed.status, resumed.bills_created) == (RunStatus.COMPLETED, 5)
 
 

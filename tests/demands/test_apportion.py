@@ -11,12 +11,6 @@ from decimal import Decimal
 import pytest
 
 from demands.domain import (
-    APPORTION_DUPLICATE_KEY,
-    APPORTION_INVALID_AMOUNT,
-    EG_DEMAND_DEATIL_INVALID,
-    INVALID_BILL,
-    INVALID_PAYMENTDETAIL,
-    NO_TAXHEAD_FOUND,
     AdvanceCredit,
     ApportionError,
     ApportionRequest,
@@ -27,6 +21,14 @@ from demands.domain import (
     Period,
     apportion_payment,
     carry_forward_advance,
+)
+from demands.errors import (
+    APPORTION_DUPLICATE_KEY,
+    APPORTION_INVALID_AMOUNT,
+    EG_DEMAND_DEATIL_INVALID,
+    INVALID_BILL,
+    INVALID_PAYMENTDETAIL,
+    NO_TAXHEAD_FOUND,
 )
 
 FY2019 = datetime(2019, 4, 1, tzinfo=UTC)

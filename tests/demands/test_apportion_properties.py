@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from billing_project.money import ZERO, money_sum
 from demands.domain import (
-    INVALID_PAYMENTDETAIL,
     ApportionError,
     ApportionRequest,
     ApportionResult,
@@ -21,6 +20,7 @@ from demands.domain import (
     apportion_payment,
     carry_forward_advance,
 )
+from demands.errors import INVALID_PAYMENTDETAIL
 
 PROPERTIES = settings(
     derandomize=True,

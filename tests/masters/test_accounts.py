@@ -13,7 +13,7 @@ from rest_framework.authtoken.models import Token
 from billing_project.errors import DomainError
 from masters.access import caller_for
 from masters.models import Role, Tenant, UserRole
-from masters.services.accounts import (
+from masters.services import (
     VALID_ROLES,
     api_client_upsert,
     role_grant,

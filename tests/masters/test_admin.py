@@ -25,7 +25,7 @@ from masters.models import (
     TaxPeriod,
     Tenant,
 )
-from masters.services.mdms import mdms_load
+from masters.services import mdms_load
 
 DATA_DIR = Path(__file__).parent / "data" / "mdms_pb"
 SEED_DIR = Path(__file__).resolve().parents[2] / "masters" / "fixtures" / "mdms" / "pb"

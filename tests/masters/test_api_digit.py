@@ -277,7 +277,8 @@ def test_taxperiods_search_by_id_and_bad_epoch(masters, employee):
     assert bad.json()["Errors"] == [
         {
             "code": "invalid.fromDate",
-            "message": "'yesterday' is not a whole number",
+            # The kernel's one epoch parameter (billing_project.digit.criteria.query_epoch) says what it expected.
+            "message": "'yesterday' is not a time in epoch milliseconds",
             "description": None,
             "params": ["fromDate"],
         }

@@ -11,8 +11,9 @@ import pytest
 from django.db import connection, transaction
 
 from billing_project import clock
+from masters.errors import IDGEN_ERROR_MESSAGE, IdGenerationError
 from masters.models import IdFormat, IdSequence
-from masters.services.idgen import IDGEN_ERROR_MESSAGE, IdGenerationError, id_format_resolve, id_generate
+from masters.services import id_format_resolve, id_generate
 from tests.concurrency import backend_pid, wait_until_blocked
 
 BILLNO = "BILLNO-{module}-[SEQ_egbs_billnumber{tenantid}]"

@@ -21,6 +21,7 @@ from masters.domain.mdms import (
     TaxPeriodEntry,
     parse_document,
 )
+from masters.errors import MdmsInvalid
 from masters.models import (
     BusinessService,
     GLCode,
@@ -32,7 +33,7 @@ from masters.models import (
     Tenant,
     UserRole,
 )
-from masters.services.mdms import MasterCounts, MdmsInvalid, mdms_load
+from masters.services import MasterCounts, mdms_load
 
 UTC = dt.UTC
 REFERENCE_DIR = Path(__file__).parent / "data" / "mdms_pb"

@@ -10,8 +10,8 @@ from django.db import connection, transaction
 
 from billing_project.errors import DomainError
 from masters.models import Payer, Role
+from masters.services import payer_match_or_create, payer_register, payer_update
 from masters.services import payers as payer_services
-from masters.services.payers import payer_match_or_create, payer_register, payer_update
 
 MOBILE = "9876543210"
 

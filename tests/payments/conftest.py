@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bills.models import Bill, BillAccountDetail, BillDetail
-from bills.services.fetch import FetchCriteria, bill_fetch
+from bills.services import FetchCriteria, bill_fetch
 from demands.models import ConsumerAccount, Demand, DemandDetail, DemandDetailHistory, DemandHistory
 from demands.services import DemandInput, DetailInput, demand_create
 from masters.access import Caller, caller_for

@@ -10,7 +10,7 @@ import pytest
 
 from billing_project.errors import DomainError, ValidationFailed
 from bills.models import Bill, BillStatus
-from bills.services.cancel import bill_cancel_one
+from bills.services import bill_cancel_one
 from demands.services import demand_create
 from masters.access import caller_for
 from masters.models import BusinessService, Role

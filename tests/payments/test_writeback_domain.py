@@ -12,8 +12,6 @@ from hypothesis import strategies as st
 from billing_project.money import ZERO, money_sum
 from demands.domain.apportion import ApportionRequest, Bucket, Period, apportion_payment
 from payments.domain import (
-    PAYMENT_REVERSAL_CONFLICT,
-    PAYMENT_WRITEBACK_INVALID,
     AdvanceKept,
     DemandLineState,
     HeadPayment,
@@ -27,6 +25,7 @@ from payments.domain import (
     plan_writeback,
     reverse_deltas,
 )
+from payments.errors import PAYMENT_REVERSAL_CONFLICT, PAYMENT_WRITEBACK_INVALID
 
 D = Decimal
 

@@ -31,11 +31,10 @@ from django.db import DatabaseError, connection, transaction
 from billing_project import clock
 from billing_project.errors import DomainError
 from bills.models import Bill, BillAccountDetail, BillDetail, BillingRun, RunStatus
-from bills.services.runs import MAX_CHUNK, billing_run_create, billing_run_execute
+from bills.services import MAX_CHUNK, billing_run_create, billing_run_execute
 from masters.access import Caller
 from masters.models import TaxPeriod, Tenant
-from masters.services.accounts import tenant_ensure
-from masters.services.mdms import mdms_load
+from masters.services import mdms_load, tenant_ensure
 
 SEED_DIR = Path(__file__).resolve().parents[3] / "masters" / "fixtures" / "mdms"
 SERVICE = "PT"

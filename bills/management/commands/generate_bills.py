@@ -4,8 +4,10 @@
         [--consumer-codes PT-1,PT-2] [--chunk-size 1000] [--async]
 
 By default the run executes in this process, one chunk (one transaction) at a time, with a progress bar; a
-run that stopped (killed, lost connection) is resumed by ``--resume RUN_ID``. ``--async`` queues the Celery
-task ``bills.execute_billing_run`` and prints the run id; follow it in the admin or at /api/v1/billing-runs/.
+run that stopped (killed, lost connection) is resumed by ``--resume RUN_ID``. ``--async`` submits the Celery
+task ``bills.execute_billing_run`` through the outbox and prints the run id and where its submission stands
+(accepted, will run: handed to the workers, or waiting for the broker); follow it in the admin or at
+/api/v1/billing-runs/.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from billing_project import clock
 from billing_project.errors import DomainError
+from billing_project.outbox.selectors import outbox_delivery_note, outbox_latest_about
 from bills.models import BillingRun, RunStatus
-from bills.services.runs import DEFAULT_CHUNK_SIZE, billing_run_create, billing_run_execute, billing_run_start
+from bills.services import DEFAULT_CHUNK_SIZE, billing_run_create, billing_run_execute, billing_run_start, run_subject
 from masters.access import Caller
 
 BAR_WIDTH = 30
@@ -67,7 +70,11 @@ class Command(BaseCommand):
             try:
                 if options["run_async"]:
                     run = billing_run_start(**arguments)
-                    self.stdout.write(f"queued billing run {run.pk} ({run.total_consumers} consumers): {run.status}")
+                    note = outbox_delivery_note(outbox_latest_about(run_subject(run.pk)))
+                    self.stdout.write(
+                        f"accepted billing run {run.pk} ({run.total_consumers} consumers): {run.status}; "
+                        f"the job is {note}"
+                    )
                     return
                 run_id = billing_run_create(**arguments).pk
             except DomainError as exc:

@@ -22,8 +22,7 @@ from billing_project import clock
 from demands.models import Demand, DemandDetail
 from demands.services import DemandInput, DetailInput, demand_create
 from masters.access import Caller
-from masters.services.accounts import tenant_ensure
-from masters.services.mdms import mdms_load
+from masters.services import mdms_load, tenant_ensure
 
 SEED_DIR = Path(__file__).resolve().parents[3] / "masters" / "fixtures" / "mdms"
 HEADS = (

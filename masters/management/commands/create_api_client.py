@@ -11,7 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from billing_project.errors import DomainError
-from masters.services.accounts import VALID_ROLES, api_client_upsert
+from masters.services import VALID_ROLES, api_client_upsert
 
 
 class Command(BaseCommand):

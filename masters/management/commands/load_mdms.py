@@ -8,7 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from masters.services.mdms import MdmsInvalid, mdms_load
+from masters.errors import MdmsInvalid
+from masters.services import mdms_load
 
 
 def _files(paths: list[str]) -> list[Path]:

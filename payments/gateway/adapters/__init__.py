@@ -10,11 +10,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from billing_project.errors import DomainError
+from billing_project.errors import NotFound
 from payments.gateway.adapters.base import GatewayAdapter
+from payments.gateway.errors import GATEWAY_UNKNOWN
 
 DEFAULT_ADAPTERS = {"sandbox": "payments.gateway.adapters.sandbox.SandboxAdapter"}
-GATEWAY_UNKNOWN = "GATEWAY_UNKNOWN"
 
 
 def adapter_names() -> dict[str, str]:
@@ -31,7 +31,7 @@ def adapter_for(name: str | None = None) -> GatewayAdapter:
     wanted = name or settings.PAYMENT_GATEWAY
     path = adapter_names().get(wanted)
     if path is None:
-        raise DomainError(GATEWAY_UNKNOWN, f"No payment gateway {wanted!r} is configured", http_status=404)
+        raise NotFound(GATEWAY_UNKNOWN, f"No payment gateway {wanted!r} is configured")
     adapter_class = import_string(path)
     adapter = adapter_class()
     if not isinstance(adapter, GatewayAdapter):  # pragma: no cover - a configuration mistake
@@ -39,4 +39,4 @@ def adapter_for(name: str | None = None) -> GatewayAdapter:
     return adapter
 
 
-__all__ = ["GATEWAY_UNKNOWN", "adapter_for", "adapter_names"]
+__all__ = ["adapter_for", "adapter_names"]

@@ -34,6 +34,7 @@ from payments.gateway.adapters.base import (
     TransientGatewayError,
 )
 from payments.gateway.domain.signature import signature_problem
+from payments.gateway.errors import CALLBACK_MALFORMED
 
 SIGNATURE_HEADER = "X-Sandbox-Signature"
 STATUS_MAP = {"CREATED": "PENDING", "PENDING": "PENDING", "SUCCESS": "SUCCESS", "FAILURE": "FAILURE"}
@@ -265,4 +266,4 @@ class SandboxAdapter(GatewayAdapter):
                 decline=_decline(status, failure_code),
             )
         except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-            raise CallbackRejected("CALLBACK_MALFORMED", f"unreadable callback: {exc}", signature_valid=True) from exc
+            raise CallbackRejected(CALLBACK_MALFORMED, f"unreadable callback: {exc}", signature_valid=True) from exc

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import django_filters
 
+from billing_project.api.types import FilterSet
 from payments.gateway.models import GatewayTransaction, TransactionStatus
 
 
-class GatewayTransactionFilter(django_filters.FilterSet):  # type: ignore[misc]
+class GatewayTransactionFilter(FilterSet):
     status = django_filters.ChoiceFilter(choices=TransactionStatus.choices)
     tenant = django_filters.CharFilter(field_name="tenant__code")
     consumer_code = django_filters.CharFilter()

@@ -7,11 +7,12 @@ from typing import Any
 
 from rest_framework import serializers
 
+from billing_project.api.types import ModelSerializer, Serializer
 from billing_project.fields import MoneySerializerField
 from payments.gateway.models import GatewayAttempt, GatewayRefund, GatewayTransaction
 
 
-class OnlinePaymentCreateSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class OnlinePaymentCreateSerializer(Serializer):
     """Start an online payment of a current bill: a hosted checkout. No payment-method token or id: a saved
     method is charged through ``POST /api/v1/payment-methods/{id}/pay/`` (owner and status checked there)."""
 
@@ -35,19 +36,19 @@ class OnlinePaymentCreateSerializer(serializers.Serializer):  # type: ignore[typ
         return {"bill_id": data["bill_id"], "amount": data["amount"], "return_url": data["return_url"]}
 
 
-class GatewayAttemptSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class GatewayAttemptSerializer(ModelSerializer):
     class Meta:
         model = GatewayAttempt
         fields = ["kind", "http_status", "outcome", "gateway_status", "error", "duration_ms", "at"]
 
 
-class GatewayRefundSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class GatewayRefundSerializer(ModelSerializer):
     class Meta:
         model = GatewayRefund
         fields = ["id", "reference", "amount", "reason", "status", "gateway_refund_id", "error", "created_at"]
 
 
-class GatewayTransactionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class GatewayTransactionSerializer(ModelSerializer):
     """A gateway transaction; ``redirect_url`` is where to send the payer (the hosted checkout)."""
 
     tenant = serializers.CharField(source="tenant.code")
@@ -103,6 +104,6 @@ class GatewayTransactionDetailSerializer(GatewayTransactionSerializer):
         fields = [*GatewayTransactionSerializer.Meta.fields, "attempts", "refunds"]
 
 
-class CallbackAnswerSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class CallbackAnswerSerializer(Serializer):
     outcome = serializers.CharField()
     detail = serializers.CharField()

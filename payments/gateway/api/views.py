@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 
 from billing_project import clock
 from billing_project.api.schema import rest_errors
+from billing_project.api.types import GenericViewSet
 from masters.access import HasTenantRole, caller_for
 from payments.gateway.api.filters import GatewayTransactionFilter
 from payments.gateway.api.serializers import (
@@ -33,7 +34,7 @@ from payments.gateway.api.serializers import (
     GatewayTransactionSerializer,
     OnlinePaymentCreateSerializer,
 )
-from payments.gateway.selectors import visible_gateway_transactions
+from payments.gateway.selectors import gateway_transactions_visible_to
 from payments.gateway.services import gateway_callback_receive, gateway_payment_initiate
 
 logger = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ class OnlinePaymentView(APIView):
         responses={200: GatewayTransactionDetailSerializer, **rest_errors(403, 404)},
     ),
 )
-class GatewayTransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+class GatewayTransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     permission_classes = [HasTenantRole]
     filterset_class = GatewayTransactionFilter
     lookup_value_regex = UUID_PATTERN
@@ -73,7 +74,7 @@ class GatewayTransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
     ordering = ["-created_at"]
 
     def get_queryset(self) -> Any:
-        return visible_gateway_transactions(caller_for(self.request.user))
+        return gateway_transactions_visible_to(caller_for(self.request.user))
 
     def get_serializer_class(self) -> Any:
         return GatewayTransactionDetailSerializer if self.action == "retrieve" else GatewayTransactionSerializer

@@ -10,10 +10,11 @@ import hashlib
 import hmac
 import re
 
-MISSING = "SIGNATURE_MISSING"
-MALFORMED = "SIGNATURE_MALFORMED"
-MISMATCH = "SIGNATURE_MISMATCH"
-EXPIRED = "SIGNATURE_TIMESTAMP_OUT_OF_TOLERANCE"
+from payments.gateway.errors import SIGNATURE_MALFORMED as MALFORMED
+from payments.gateway.errors import SIGNATURE_MISMATCH as MISMATCH
+from payments.gateway.errors import SIGNATURE_MISSING as MISSING
+from payments.gateway.errors import SIGNATURE_TIMESTAMP_OUT_OF_TOLERANCE as EXPIRED
+
 # ASCII digits only (``str.isdigit`` also accepts "²" or Arabic-Indic digits, which ``int`` then refuses or
 # reads), and at most 12 of them (unix seconds until the year 33658).
 TIMESTAMP = re.compile(r"[0-9]{1,12}")

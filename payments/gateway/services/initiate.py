@@ -22,7 +22,8 @@ from django.core.validators import URLValidator
 from django.db import transaction
 
 from billing_project.errors import DomainError
-from billing_project.money import ZERO, MoneyError, fits_column, to_money
+from billing_project.money import ZERO, InexactMoney, MoneyError, exact_money
+from billing_project.uuids import uuid_or_none
 from bills.models import Bill
 from masters.access import Caller, require_role
 from masters.models import Role
@@ -37,6 +38,11 @@ from payments.gateway.adapters.base import (
     TransientGatewayError,
 )
 from payments.gateway.domain.verdicts import GatewayVerdict, VerdictOutcome
+from payments.gateway.errors import (
+    GATEWAY_BILL_NOT_FOUND,
+    GATEWAY_RETURN_URL_INVALID,
+    amount_invalid,
+)
 from payments.gateway.models import (
     AttemptKind,
     AttentionReason,
@@ -47,11 +53,6 @@ from payments.gateway.models import (
 from payments.gateway.selectors import gateway_transaction_get
 from payments.gateway.services import config
 from payments.gateway.services.calls import gateway_call
-from payments.gateway.services.errors import (
-    GATEWAY_BILL_NOT_FOUND,
-    GATEWAY_RETURN_URL_INVALID,
-    amount_invalid,
-)
 from payments.gateway.services.schedule import schedule_after_transient
 from payments.gateway.services.verdict import (
     SOURCE_CHARGE,
@@ -69,11 +70,11 @@ INITIATE_ROLES = (*PAYMENT_ROLES, Role.CITIZEN)
 
 def _amount(value: Decimal) -> Decimal:
     try:
-        amount = to_money(value)
+        amount = exact_money(value)
+    except InexactMoney:
+        raise amount_invalid(f"Invalid amount {value}: at most two decimal places and 12 digits") from None
     except MoneyError:
         raise amount_invalid(f"Not an amount: {value}") from None
-    if amount != Decimal(value) or not fits_column(amount):
-        raise amount_invalid(f"Invalid amount {value}: at most two decimal places and 12 digits")
     if amount <= ZERO:
         raise amount_invalid("An online payment must be more than zero")
     return amount
@@ -95,10 +96,7 @@ def _return_url(value: str) -> str:
 
 
 def _bill(bill_id: uuid.UUID | str) -> Bill:
-    try:
-        key = bill_id if isinstance(bill_id, uuid.UUID) else uuid.UUID(str(bill_id))
-    except ValueError:
-        key = None
+    key = uuid_or_none(bill_id)
     bill = Bill.objects.select_related("tenant").filter(pk=key).first() if key is not None else None
     if bill is None:
         raise DomainError(

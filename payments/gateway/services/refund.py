@@ -19,12 +19,19 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Sum
 
-from billing_project.errors import DomainError
-from billing_project.money import ZERO, MoneyError, to_money
+from billing_project.errors import ConflictError, DomainError, NotFound
+from billing_project.money import ZERO, MoneyError, exact_money, to_money
 from masters.access import Caller, require_role
 from masters.models import Role
 from payments.gateway.adapters import adapter_for
 from payments.gateway.adapters.base import PermanentGatewayError, RefundRequest, TransientGatewayError
+from payments.gateway.errors import (
+    GATEWAY_REFUND_AMOUNT_INVALID,
+    GATEWAY_REFUND_NOT_ALLOWED,
+    GATEWAY_REFUND_PAYMENT_ACTIVE,
+    GATEWAY_REFUND_REASON_REQUIRED,
+    GATEWAY_TRANSACTION_NOT_FOUND,
+)
 from payments.gateway.models import (
     AttemptKind,
     AttentionReason,
@@ -33,13 +40,7 @@ from payments.gateway.models import (
     RefundStatus,
     TransactionStatus,
 )
-from payments.gateway.selectors import GatewayTransactionNotFound
 from payments.gateway.services.calls import gateway_call
-from payments.gateway.services.errors import (
-    GATEWAY_REFUND_AMOUNT_INVALID,
-    GATEWAY_REFUND_PAYMENT_ACTIVE,
-    RefundNotAllowed,
-)
 from payments.gateway.services.verdict import transaction_key
 from payments.models import PaymentStatus
 
@@ -50,10 +51,10 @@ def _refund_amount(value: Decimal | None, remaining: Decimal) -> Decimal:
     if value is None:
         return remaining
     try:
-        amount = to_money(value)
+        amount: Decimal | None = exact_money(value, column=False)
     except MoneyError:
         amount = None
-    if amount is None or amount != Decimal(value) or amount <= ZERO:
+    if amount is None or amount <= ZERO:
         raise DomainError(GATEWAY_REFUND_AMOUNT_INVALID, f"Invalid refund amount {value}")
     if amount > remaining:
         raise DomainError(
@@ -73,7 +74,7 @@ def gateway_refund(
     """Refund ``amount`` (default: all that is left) of a SUCCESS transaction whose money is not applied."""
     key = transaction_key(transaction_id)
     if not reason.strip():
-        raise DomainError("GATEWAY_REFUND_REASON_REQUIRED", "A refund needs a reason", fields={"reason": ["required"]})
+        raise DomainError(GATEWAY_REFUND_REASON_REQUIRED, "A refund needs a reason", fields={"reason": ["required"]})
     with transaction.atomic(durable=True):
         rows = list(
             GatewayTransaction.objects.select_for_update(of=("self",))
@@ -81,19 +82,19 @@ def gateway_refund(
             .filter(pk=key)
         )
         if not rows:
-            raise GatewayTransactionNotFound(message=f"No gateway transaction {transaction_id}")
+            raise NotFound(GATEWAY_TRANSACTION_NOT_FOUND, f"No gateway transaction {transaction_id}")
         txn = rows[0]
         require_role(caller, txn.tenant.code, REFUND_ROLES, "refund online payments")
         if txn.status != TransactionStatus.SUCCESS:
-            raise RefundNotAllowed(
-                message=f"Only a SUCCESS transaction can be refunded; {txn.merchant_reference} is {txn.status}"
+            raise ConflictError(
+                GATEWAY_REFUND_NOT_ALLOWED,
+                f"Only a SUCCESS transaction can be refunded; {txn.merchant_reference} is {txn.status}",
             )
         if txn.payment is not None and txn.payment.status != PaymentStatus.CANCELLED:
-            raise DomainError(
+            raise ConflictError(
                 GATEWAY_REFUND_PAYMENT_ACTIVE,
                 f"The money of {txn.merchant_reference} is applied as payment {txn.payment_id}: cancel that "
                 "payment first",
-                http_status=409,
             )
         taken = (
             GatewayRefund.objects.filter(
@@ -103,7 +104,7 @@ def gateway_refund(
         )
         refund_amount = _refund_amount(amount, to_money(txn.amount - taken))
         if refund_amount <= ZERO:
-            raise RefundNotAllowed(message=f"{txn.merchant_reference} is already refunded in full")
+            raise ConflictError(GATEWAY_REFUND_NOT_ALLOWED, f"{txn.merchant_reference} is already refunded in full")
         refund_id = uuid.uuid4()
         refund = GatewayRefund.objects.create(
             id=refund_id,

@@ -23,7 +23,8 @@ import uuid
 
 from django.db import IntegrityError, transaction
 
-from billing_project.errors import DomainError
+from billing_project.errors import DomainError, NotFound
+from billing_project.uuids import uuid_or_404
 from masters.access import Caller
 from payments.gateway.domain.polling import poll_delay
 from payments.gateway.domain.verdicts import (
@@ -41,9 +42,9 @@ from payments.gateway.domain.verdicts import (
     VerdictOutcome,
     verdict_decide,
 )
+from payments.gateway.errors import GATEWAY_TRANSACTION_NOT_FOUND
 from payments.gateway.models import AttentionReason, GatewayTransaction
 from payments.gateway.services import config
-from payments.gateway.services.errors import GatewayTransactionNotFound
 from payments.models import PaymentMode
 from payments.services import (
     PaymentDetailInput,
@@ -80,10 +81,9 @@ def gateway_caller(gateway: str) -> Caller:
 
 
 def transaction_key(transaction_id: uuid.UUID | str) -> uuid.UUID:
-    try:
-        return transaction_id if isinstance(transaction_id, uuid.UUID) else uuid.UUID(str(transaction_id))
-    except ValueError:
-        raise GatewayTransactionNotFound(message=f"No gateway transaction {transaction_id}") from None
+    return uuid_or_404(
+        transaction_id, code=GATEWAY_TRANSACTION_NOT_FOUND, message=f"No gateway transaction {transaction_id}"
+    )
 
 
 def online_payment_input(txn: GatewayTransaction, *, transaction_number: str, at: dt.datetime) -> PaymentInput:
@@ -125,7 +125,7 @@ def gateway_verdict_apply(
     with transaction.atomic(durable=True):
         rows = list(GatewayTransaction.objects.select_for_update().filter(pk=key))
         if not rows:
-            raise GatewayTransactionNotFound(message=f"No gateway transaction {transaction_id}")
+            raise NotFound(GATEWAY_TRANSACTION_NOT_FOUND, f"No gateway transaction {transaction_id}")
         return _apply_locked(rows[0], verdict, source, at)
 
 

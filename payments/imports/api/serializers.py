@@ -7,12 +7,13 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 from rest_framework import serializers
 
+from billing_project.api.types import ModelSerializer, Serializer
 from masters.models import Tenant
 from payments.imports.domain.csvfile import MAX_FILE_BYTES
 from payments.imports.models import ImportKind, ImportRow, ImportRun, RowOutcome
 
 
-class ImportRunCreateSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class ImportRunCreateSerializer(Serializer):
     """multipart/form-data: the kind of file, the tenant it is for, and the CSV file."""
 
     kind = serializers.ChoiceField(choices=ImportKind.choices)
@@ -27,7 +28,7 @@ class ImportRunCreateSerializer(serializers.Serializer):  # type: ignore[type-ar
         return value
 
 
-class ImportRunSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class ImportRunSerializer(ModelSerializer):
     tenant = serializers.CharField(source="tenant.code", read_only=True)
     progress_percent = serializers.FloatField(read_only=True, help_text="processed / total_rows, in %")
     uploaded_by = serializers.CharField(source="uploaded_by_name", read_only=True)
@@ -57,7 +58,7 @@ class ImportRunSerializer(serializers.ModelSerializer):  # type: ignore[type-arg
         read_only_fields = fields
 
 
-class ImportRowSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class ImportRowSerializer(ModelSerializer):
     raw = serializers.DictField(child=serializers.CharField(allow_blank=True), help_text="The line as read")
     duplicate_of_run = serializers.UUIDField(
         source="duplicate_of.run_id", read_only=True, allow_null=True, default=None, help_text="Run of duplicate_of"
@@ -87,7 +88,7 @@ class ImportRowSerializer(serializers.ModelSerializer):  # type: ignore[type-arg
         read_only_fields = fields
 
 
-class RowFilterSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class RowFilterSerializer(Serializer):
     outcome = serializers.ChoiceField(choices=RowOutcome.choices, required=False)
 
     def outcome_value(self) -> Any:

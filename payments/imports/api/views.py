@@ -15,7 +15,7 @@ from typing import Any
 
 import django_filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -23,6 +23,7 @@ from rest_framework.response import Response
 
 from billing_project import clock
 from billing_project.api.schema import rest_errors
+from billing_project.api.types import FilterSet, GenericViewSet
 from masters.access import HasTenantRole, caller_for
 from payments.imports.api.serializers import (
     ImportRowSerializer,
@@ -31,13 +32,13 @@ from payments.imports.api.serializers import (
     RowFilterSerializer,
 )
 from payments.imports.models import ImportKind, ImportRun, ImportStatus, RowOutcome
-from payments.imports.selectors import import_rows_of, import_runs_visible
+from payments.imports.selectors import import_rows_of, import_runs_visible_to
 from payments.imports.services import import_run_create
 
 UUID_PATTERN = "[0-9a-fA-F-]{32,36}"
 
 
-class ImportRunFilter(django_filters.FilterSet):  # type: ignore[misc]
+class ImportRunFilter(FilterSet):
     tenant = django_filters.CharFilter(field_name="tenant__code")
     kind = django_filters.ChoiceFilter(choices=ImportKind.choices)
     status = django_filters.ChoiceFilter(choices=ImportStatus.choices)
@@ -56,7 +57,7 @@ class ImportRunFilter(django_filters.FilterSet):  # type: ignore[misc]
         responses={200: ImportRunSerializer, **rest_errors(403, 404)},
     ),
 )
-class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     """Batch payment imports (offline collections, settlements) of the tenants the caller reaches."""
 
     serializer_class = ImportRunSerializer
@@ -69,10 +70,15 @@ class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     parser_classes = [MultiPartParser, FormParser]  # the upload; reads have no body
 
     def get_queryset(self) -> Any:
-        return import_runs_visible(caller_for(self.request.user))
+        return import_runs_visible_to(caller_for(self.request.user))
 
     @extend_schema(
         summary="Upload a CSV file (offline collections or a settlement file): a run is created and queued",
+        description=(
+            "The run and its job are recorded together: the answer (201, status QUEUED) means accepted, will run — "
+            "also while the job broker is unreachable (the job is handed over when it is back). Follow the run's "
+            "status: QUEUED (waiting for a worker), RUNNING, DONE or FAILED."
+        ),
         request={"multipart/form-data": ImportRunCreateSerializer},
         responses={201: ImportRunSerializer, **rest_errors(400, 403)},
     )
@@ -89,7 +95,7 @@ class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             content=upload.read(),
             at=clock.now(),
         )
-        run = import_runs_visible(caller_for(request.user)).get(pk=run.pk)
+        run = import_runs_visible_to(caller_for(request.user)).get(pk=run.pk)
         return Response(ImportRunSerializer(run).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -1,7 +1,8 @@
 """Reading import files: the whole-file checks, the lines, and each line parsed into typed values.
 
-Pure: stdlib and ``billing_project.money`` only. Amounts are read from text with ``Decimal`` (never float) and
-must be exact to the cent; dates are ISO ``YYYY-MM-DD``. See ``docs/payment-imports.md`` for the formats.
+Pure: stdlib, ``billing_project.money`` and the app's error codes only. Amounts are read from text with the
+kernel's ``exact_money`` (never float) and must be exact to the cent; dates are ISO ``YYYY-MM-DD``. See
+``docs/payment-imports.md`` for the formats.
 
 - ``read_file(content, columns)``: decode (UTF-8, a BOM is allowed), check size, CSV syntax and header; refuse
   the whole file with ``FileRefused`` otherwise. Answers the text and the number of data lines.
@@ -24,7 +25,25 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from billing_project.money import MoneyError, fits_column, to_money
+from billing_project.money import MoneyError, exact_money
+from payments.imports.errors import (
+    PAYMENT_IMPORT_BAD_AMOUNT,
+    PAYMENT_IMPORT_BAD_DATE,
+    PAYMENT_IMPORT_BAD_MOBILE,
+    PAYMENT_IMPORT_BAD_STATUS,
+    PAYMENT_IMPORT_DUPLICATE_COLUMNS,
+    PAYMENT_IMPORT_EMPTY_FILE,
+    PAYMENT_IMPORT_FILE_TOO_LARGE,
+    PAYMENT_IMPORT_FUTURE_DATE,
+    PAYMENT_IMPORT_MALFORMED_ROW,
+    PAYMENT_IMPORT_MISSING_COLUMNS,
+    PAYMENT_IMPORT_MISSING_VALUE,
+    PAYMENT_IMPORT_MODE_NOT_ALLOWED,
+    PAYMENT_IMPORT_NOT_CSV,
+    PAYMENT_IMPORT_TOO_MANY_ROWS,
+    PAYMENT_IMPORT_UNKNOWN_COLUMNS,
+    PAYMENT_IMPORT_VALUE_TOO_LONG,
+)
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -46,25 +65,6 @@ LIMITS = {
     "ifsc_code": 32,
     "transaction_id": 256,
 }
-
-# Codes of whole-file refusals.
-PAYMENT_IMPORT_FILE_TOO_LARGE = "PAYMENT_IMPORT_FILE_TOO_LARGE"
-PAYMENT_IMPORT_NOT_CSV = "PAYMENT_IMPORT_NOT_CSV"
-PAYMENT_IMPORT_EMPTY_FILE = "PAYMENT_IMPORT_EMPTY_FILE"
-PAYMENT_IMPORT_MISSING_COLUMNS = "PAYMENT_IMPORT_MISSING_COLUMNS"
-PAYMENT_IMPORT_UNKNOWN_COLUMNS = "PAYMENT_IMPORT_UNKNOWN_COLUMNS"
-PAYMENT_IMPORT_DUPLICATE_COLUMNS = "PAYMENT_IMPORT_DUPLICATE_COLUMNS"
-PAYMENT_IMPORT_TOO_MANY_ROWS = "PAYMENT_IMPORT_TOO_MANY_ROWS"
-# Codes of rejected lines.
-PAYMENT_IMPORT_MALFORMED_ROW = "PAYMENT_IMPORT_MALFORMED_ROW"
-PAYMENT_IMPORT_MISSING_VALUE = "PAYMENT_IMPORT_MISSING_VALUE"
-PAYMENT_IMPORT_VALUE_TOO_LONG = "PAYMENT_IMPORT_VALUE_TOO_LONG"
-PAYMENT_IMPORT_BAD_AMOUNT = "PAYMENT_IMPORT_BAD_AMOUNT"
-PAYMENT_IMPORT_BAD_DATE = "PAYMENT_IMPORT_BAD_DATE"
-PAYMENT_IMPORT_FUTURE_DATE = "PAYMENT_IMPORT_FUTURE_DATE"
-PAYMENT_IMPORT_MODE_NOT_ALLOWED = "PAYMENT_IMPORT_MODE_NOT_ALLOWED"
-PAYMENT_IMPORT_BAD_MOBILE = "PAYMENT_IMPORT_BAD_MOBILE"
-PAYMENT_IMPORT_BAD_STATUS = "PAYMENT_IMPORT_BAD_STATUS"
 
 _AMOUNT = re.compile(r"^[0-9]+(\.[0-9]{1,2})?$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -220,13 +220,11 @@ def parse_amount(text: str, name: str = "amount") -> Decimal:
             f"{name} {text!r} is not an amount: digits with at most two decimals, no sign, no thousands separator",
         )
     try:
-        amount = to_money(Decimal(text))
-    except MoneyError:  # more digits than the decimal context holds: far beyond any column
+        amount = exact_money(text)
+    except MoneyError:  # the pattern allows two places: too many digits for the column or the decimal context
         raise RowProblem(PAYMENT_IMPORT_BAD_AMOUNT, f"{name} {text!r} is too large") from None
     if amount <= 0:
         raise RowProblem(PAYMENT_IMPORT_BAD_AMOUNT, f"{name} {text!r} must be more than 0")
-    if not fits_column(amount):
-        raise RowProblem(PAYMENT_IMPORT_BAD_AMOUNT, f"{name} {text!r} is too large")
     return amount
 
 

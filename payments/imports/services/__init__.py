@@ -7,6 +7,20 @@
 - ``outcomes``: a line's ``ImportRow`` and the run's counters, written together
 """
 
-from payments.imports.services.runs import import_run_create, import_run_execute, import_run_get
+from payments.imports.services.runs import (
+    import_run_continue,
+    import_run_create,
+    import_run_execute,
+    import_run_get,
+    import_runs_resubmit_stale,
+    run_subject,
+)
 
-__all__ = ["import_run_create", "import_run_execute", "import_run_get"]
+__all__ = [
+    "import_run_continue",
+    "import_run_create",
+    "import_run_execute",
+    "import_run_get",
+    "import_runs_resubmit_stale",
+    "run_subject",
+]

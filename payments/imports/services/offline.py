@@ -21,17 +21,17 @@ from django.db import IntegrityError, transaction
 
 from billing_project import clock
 from billing_project.errors import DomainError, ValidationFailed
-from bills.services.fetch import FetchCriteria, bill_fetch
+from bills.services import FetchCriteria, bill_fetch
 from demands.models import ConsumerAccount
 from masters.access import Caller, covers, require_role
 from payments.imports.domain.csvfile import Line, OfflineLine, RowProblem, offline_key, parse_offline
-from payments.imports.models import ImportRow, ImportRun, RowOutcome
-from payments.imports.selectors import IMPORT_ROLES, applied_row
-from payments.imports.services.errors import (
+from payments.imports.errors import (
     PAYMENT_IMPORT_NO_DUES,
     PAYMENT_IMPORT_TENANT_MISMATCH,
     PAYMENT_IMPORT_UNKNOWN_CONSUMER,
 )
+from payments.imports.models import ImportRow, ImportRun, RowOutcome
+from payments.imports.selectors import IMPORT_ROLES, applied_row
 from payments.imports.services.outcomes import key_conflict, line_taken, row_duplicate, row_record, row_reject
 from payments.models import PaymentMode
 from payments.services import (

@@ -1,8 +1,13 @@
 """Import runs: create one from an uploaded file, execute it line by line, resume it after a crash.
 
 - ``import_run_create``: check the caller, the tenant and the whole file (encoding, CSV syntax, header, size);
-  a refused file stores nothing. Stores a QUEUED run with the file's text and queues the Celery task
-  ``payments.imports.execute_run`` once the run is committed (``transaction.on_commit``).
+  a refused file stores nothing. Stores a QUEUED run with the file's text and submits the Celery task
+  ``payments.imports.execute_run`` through the kernel's outbox in the same transaction: handed to the broker after
+  the commit, or by the outbox's sweep when the broker is down — never lost.
+- ``import_run_continue``: submit the next task of a run that is not finished (one per count of processed lines).
+- ``import_runs_resubmit_stale``: the beat sweep's part — submit again the runs QUEUED, or RUNNING without
+  progress, for longer than ``JOB_RESUBMIT_AFTER_SECONDS`` (their task was lost). Safe: a task skips the lines
+  that have a row already.
 - ``import_run_execute``: QUEUED → RUNNING, then every line in file order that has no row yet for the run — so a
   run that was killed resumes after its last committed line — each in its own transaction(s) with its row and
   the run's counters; then DONE. A transient database error (lost connection, lock timeout) propagates and
@@ -17,10 +22,14 @@ import logging
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import InterfaceError, OperationalError, transaction
 
-from billing_project.errors import DomainError, PermissionDeniedError
+from billing_project.errors import DomainError, NotFound, PermissionDeniedError
+from billing_project.outbox import outbox_enqueue
+from billing_project.outbox.selectors import outbox_undelivered_about
+from billing_project.uuids import uuid_or_404
 from masters.access import Caller, caller_for, require_role
 from masters.models import Tenant
 from payments.imports.domain.csvfile import (
@@ -32,14 +41,14 @@ from payments.imports.domain.csvfile import (
     iter_lines,
     read_file,
 )
-from payments.imports.models import ImportKind, ImportRow, ImportRun, ImportStatus
-from payments.imports.selectors import IMPORT_ROLES
-from payments.imports.services.errors import (
+from payments.imports.errors import (
     PAYMENT_IMPORT_BAD_FILE_NAME,
+    PAYMENT_IMPORT_RUN_NOT_FOUND,
     PAYMENT_IMPORT_UNKNOWN_KIND,
     PAYMENT_IMPORT_UNKNOWN_TENANT,
-    ImportRunNotFound,
 )
+from payments.imports.models import ImportKind, ImportRow, ImportRun, ImportStatus
+from payments.imports.selectors import IMPORT_ROLES
 from payments.imports.services.offline import offline_row_import
 from payments.imports.services.settlement import settlement_row_import
 
@@ -50,6 +59,8 @@ COLUMNS = {
     ImportKind.SETTLEMENT: (SETTLEMENT_REQUIRED, SETTLEMENT_OPTIONAL),
 }
 FINAL = (ImportStatus.DONE, ImportStatus.FAILED)
+OPEN = (ImportStatus.QUEUED, ImportStatus.RUNNING)
+TASK = "payments.imports.execute_run"
 RowHandler = Callable[..., ImportRow | None]
 HANDLERS: dict[ImportKind, RowHandler] = {
     ImportKind.OFFLINE_COLLECTIONS: offline_row_import,
@@ -67,7 +78,8 @@ def import_run_create(
     at: dt.datetime,
     enqueue: bool = True,
 ) -> ImportRun:
-    """Check and store a QUEUED run; with ``enqueue`` its Celery task is queued after the commit.
+    """Check and store a QUEUED run; with ``enqueue`` its Celery task is submitted through the outbox in the same
+    transaction (accepted, will run: handed to the broker after the commit, or when the broker is back).
 
     Refuses (``DomainError``, nothing stored): an unknown kind or tenant, a caller without a payment role in the
     tenant, a caller the worker could not act as (no user and not a system superuser), and a file that is not
@@ -105,22 +117,73 @@ def import_run_create(
             updated_at=at,
         )
         if enqueue:
-            from payments.imports.tasks import execute_run  # the tasks module imports this one
-
-            run_id = str(run.pk)
-            # robust: a failure of the (eager) task is logged, not raised into the request that created the run.
-            transaction.on_commit(lambda: execute_run.delay(run_id=run_id), robust=True)
+            _submit(run, purpose="start")
     return run
 
 
+def run_subject(run_id: uuid.UUID | str) -> str:
+    """How the outbox names an import run (its messages' ``subject``)."""
+    return f"payment_imports.importrun:{run_id}"
+
+
+def _submit(run: ImportRun, *, purpose: str, **arguments: int) -> bool:
+    """Submit the run's task through the outbox, in the caller's transaction; False when a message with this
+    purpose exists already."""
+    message = outbox_enqueue(
+        channel="celery",
+        destination=TASK,
+        payload={"run_id": str(run.pk), **arguments},
+        dedupe_key=f"{run_subject(run.pk)}:{purpose}",
+        tenant_code=run.tenant.code,
+        subject=run_subject(run.pk),
+    )
+    return message.is_new
+
+
+def import_run_continue(*, run_id: uuid.UUID | str, rows_per_task: int) -> bool:
+    """Submit the next task of a run that is not finished, through the outbox: one message per count of
+    processed lines, so a task delivered twice does not start two chains. True when a message was written."""
+    with transaction.atomic(durable=True):
+        run = ImportRun.objects.select_related("tenant").filter(pk=run_id, status__in=OPEN).first()
+        if run is None:
+            return False
+        return _submit(run, purpose=f"continue:{run.processed}", rows_per_task=rows_per_task)
+
+
+def import_runs_resubmit_stale(*, at: dt.datetime, limit: int = 100) -> int:
+    """Submit again (through the outbox) the runs QUEUED, or RUNNING without progress, for longer than
+    ``JOB_RESUBMIT_AFTER_SECONDS``; returns how many were submitted. Skipped: a run whose task message is still
+    undelivered (the outbox retries it) and a run whose row is locked. One message per run and stale period."""
+    stale_after = dt.timedelta(seconds=settings.JOB_RESUBMIT_AFTER_SECONDS)
+    cutoff = at - stale_after
+    ids = list(
+        ImportRun.objects.filter(status__in=OPEN, updated_at__lt=cutoff)
+        .order_by("updated_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    waiting = outbox_undelivered_about([run_subject(run_id) for run_id in ids])
+    period = int(at.timestamp() // stale_after.total_seconds())
+    submitted = 0
+    for run_id in ids:
+        if run_subject(run_id) in waiting:
+            continue
+        with transaction.atomic(durable=True):
+            run = (
+                ImportRun.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("tenant")
+                .filter(pk=run_id, status__in=OPEN, updated_at__lt=cutoff)
+                .first()
+            )
+            if run is not None and _submit(run, purpose=f"resubmit:{period}"):
+                submitted += 1
+    return submitted
+
+
 def import_run_get(run_id: uuid.UUID | str) -> ImportRun:
-    try:
-        key = run_id if isinstance(run_id, uuid.UUID) else uuid.UUID(str(run_id))
-    except ValueError:
-        raise ImportRunNotFound(message=f"No import run {run_id}") from None
+    key = uuid_or_404(run_id, code=PAYMENT_IMPORT_RUN_NOT_FOUND, message=f"No import run {run_id}")
     run = ImportRun.objects.select_related("tenant", "uploaded_by").filter(pk=key).first()
     if run is None:
-        raise ImportRunNotFound(message=f"No import run {run_id}")
+        raise NotFound(PAYMENT_IMPORT_RUN_NOT_FOUND, f"No import run {run_id}")
     return run
 
 

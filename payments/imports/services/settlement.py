@@ -32,13 +32,14 @@ from payments.gateway.domain.verdicts import AMOUNT_MISMATCH, APPLIED, CONFLICTI
 from payments.gateway.models import AttentionReason, GatewayTransaction
 from payments.gateway.services import SOURCE_SETTLEMENT, GatewayVerdict, VerdictOutcome, gateway_verdict_apply
 from payments.imports.domain.csvfile import Line, RowProblem, SettlementLine, parse_settlement, settlement_key
-from payments.imports.models import ImportRow, ImportRun, RowOutcome
-from payments.imports.selectors import IMPORT_ROLES, applied_row
-from payments.imports.services.errors import (
+from payments.imports.errors import (
     PAYMENT_IMPORT_AMOUNT_MISMATCH,
     PAYMENT_IMPORT_STATUS_CONFLICT,
     PAYMENT_IMPORT_UNKNOWN_TRANSACTION,
+    verdict_refused,
 )
+from payments.imports.models import ImportRow, ImportRun, RowOutcome
+from payments.imports.selectors import IMPORT_ROLES, applied_row
 from payments.imports.services.offline import day_start
 from payments.imports.services.outcomes import key_conflict, line_taken, row_duplicate, row_record, row_reject
 
@@ -142,7 +143,7 @@ def _rejection(txn: GatewayTransaction, parsed: SettlementLine, outcome: Verdict
             f"The file says {parsed.status}; transaction {txn.merchant_reference} is {txn.status}{flagged}",
         )
     return (
-        f"PAYMENT_IMPORT_{outcome.reason}",
+        verdict_refused(outcome.reason),
         f"The gateway's verdict was refused ({outcome.reason}) for transaction {txn.merchant_reference}{flagged}",
     )
 

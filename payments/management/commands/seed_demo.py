@@ -20,8 +20,7 @@ from billing_project import clock
 from demands.models import Demand
 from demands.services import DemandInput, DetailInput, PayerInput, demand_create
 from masters.access import caller_for
-from masters.services.accounts import api_client_upsert, staff_user_ensure, superuser_ensure, tenant_ensure
-from masters.services.mdms import mdms_load
+from masters.services import api_client_upsert, mdms_load, staff_user_ensure, superuser_ensure, tenant_ensure
 
 SEED_DIR = Path(__file__).resolve().parents[3] / "masters" / "fixtures" / "mdms"
 DEMO_CITY = "pb.amritsar"

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from billing_project.api.types import ModelSerializer, Serializer
 from billing_project.fields import MoneySerializerField
 from payments.methods.models import AutopayCharge, AutopayMandate, PaymentMethod
 
 
-class PaymentMethodCreateSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class PaymentMethodCreateSerializer(Serializer):
     """What the gateway's tokenisation page gave the payer: a token and a masked label (never a card number)."""
 
     payer = serializers.UUIDField(
@@ -27,7 +28,7 @@ class PaymentMethodCreateSerializer(serializers.Serializer):  # type: ignore[typ
     make_default = serializers.BooleanField(required=False, default=False)
 
 
-class PaymentMethodSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class PaymentMethodSerializer(ModelSerializer):
     payer = serializers.UUIDField(source="payer_id")
     tenant = serializers.CharField(source="tenant.code")
 
@@ -54,14 +55,14 @@ class PaymentMethodSerializer(serializers.ModelSerializer):  # type: ignore[type
         ]
 
 
-class PaymentMethodPaySerializer(serializers.Serializer):  # type: ignore[type-arg]
+class PaymentMethodPaySerializer(Serializer):
     """Pay a current bill now with this saved payment method (a direct charge of its token at the gateway)."""
 
     bill_id = serializers.UUIDField()
     amount = MoneySerializerField()
 
 
-class MandateCreateSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class MandateCreateSerializer(Serializer):
     tenant = serializers.CharField(max_length=128)
     business_service = serializers.CharField(max_length=64)
     consumer_code = serializers.CharField(max_length=250)
@@ -69,7 +70,7 @@ class MandateCreateSerializer(serializers.Serializer):  # type: ignore[type-arg]
     max_amount = MoneySerializerField(required=False, allow_null=True, default=None)
 
 
-class MandateSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class MandateSerializer(ModelSerializer):
     payer = serializers.UUIDField(source="payer_id")
     tenant = serializers.CharField(source="tenant.code")
     payment_method = serializers.IntegerField(source="payment_method_id")
@@ -94,7 +95,7 @@ class MandateSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         ]
 
 
-class ChargeSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class ChargeSerializer(ModelSerializer):
     mandate = serializers.IntegerField(source="mandate_id")
     bill = serializers.UUIDField(source="bill_id")
     bill_number = serializers.CharField(source="bill.bill_number")

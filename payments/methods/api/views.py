@@ -16,13 +16,14 @@ from typing import Any
 
 import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billing_project import clock
 from billing_project.api.schema import rest_errors
+from billing_project.api.types import FilterSet, GenericViewSet
 from masters.access import HasTenantRole, caller_for
 from payments.gateway.api.serializers import GatewayTransactionDetailSerializer
 from payments.methods.api.serializers import (
@@ -34,7 +35,7 @@ from payments.methods.api.serializers import (
     PaymentMethodSerializer,
 )
 from payments.methods.models import AutopayCharge, AutopayMandate, ChargeStatus, MethodStatus, PaymentMethod
-from payments.methods.selectors import visible_charges, visible_mandates, visible_payment_methods
+from payments.methods.selectors import charges_visible_to, mandates_visible_to, payment_methods_visible_to
 from payments.methods.services import (
     autopay_mandate_create,
     autopay_mandate_revoke,
@@ -47,7 +48,7 @@ from payments.methods.services import (
 UUID_PATTERN = "[0-9a-fA-F-]{32,36}"
 
 
-class PaymentMethodFilter(django_filters.FilterSet):  # type: ignore[misc]
+class PaymentMethodFilter(FilterSet):
     payer = django_filters.UUIDFilter(field_name="payer_id")
     status = django_filters.ChoiceFilter(choices=MethodStatus.choices)
 
@@ -56,7 +57,7 @@ class PaymentMethodFilter(django_filters.FilterSet):  # type: ignore[misc]
         fields = ["payer", "status"]
 
 
-class MandateFilter(django_filters.FilterSet):  # type: ignore[misc]
+class MandateFilter(FilterSet):
     payer = django_filters.UUIDFilter(field_name="payer_id")
     tenant = django_filters.CharFilter(field_name="tenant__code")
     business_service = django_filters.CharFilter()
@@ -68,7 +69,7 @@ class MandateFilter(django_filters.FilterSet):  # type: ignore[misc]
         fields = ["payer", "tenant", "business_service", "consumer_code", "active"]
 
 
-class ChargeFilter(django_filters.FilterSet):  # type: ignore[misc]
+class ChargeFilter(FilterSet):
     mandate = django_filters.NumberFilter(field_name="mandate_id")
     status = django_filters.ChoiceFilter(choices=ChargeStatus.choices)
     consumer_code = django_filters.CharFilter(field_name="bill__consumer_code")
@@ -86,7 +87,7 @@ class ChargeFilter(django_filters.FilterSet):  # type: ignore[misc]
         summary="One saved payment method", responses={200: PaymentMethodSerializer, **rest_errors(404)}
     ),
 )
-class PaymentMethodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+class PaymentMethodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     serializer_class = PaymentMethodSerializer
     permission_classes = [HasTenantRole]
     filterset_class = PaymentMethodFilter
@@ -96,7 +97,7 @@ class PaymentMethodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self) -> Any:
-        return visible_payment_methods(caller_for(self.request.user)).order_by("-created_at", "-pk")
+        return payment_methods_visible_to(caller_for(self.request.user)).order_by("-created_at", "-pk")
 
     @extend_schema(
         summary="Register a tokenised payment method (gateway token + masked label; card numbers are refused)",
@@ -130,7 +131,9 @@ class PaymentMethodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     def revoke(self, request: Request, pk: str | None = None) -> Response:
         method = self.get_object()
         done = payment_method_revoke(caller=caller_for(request.user), method_id=method.pk, at=clock.now())
-        return Response(PaymentMethodSerializer(visible_payment_methods(caller_for(request.user)).get(pk=done.pk)).data)
+        return Response(
+            PaymentMethodSerializer(payment_methods_visible_to(caller_for(request.user)).get(pk=done.pk)).data
+        )
 
     @extend_schema(
         summary="Make a payment method its payer's default",
@@ -141,7 +144,9 @@ class PaymentMethodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     def set_default(self, request: Request, pk: str | None = None) -> Response:
         method = self.get_object()
         done = payment_method_set_default(caller=caller_for(request.user), method_id=method.pk, at=clock.now())
-        return Response(PaymentMethodSerializer(visible_payment_methods(caller_for(request.user)).get(pk=done.pk)).data)
+        return Response(
+            PaymentMethodSerializer(payment_methods_visible_to(caller_for(request.user)).get(pk=done.pk)).data
+        )
 
     @extend_schema(
         summary="Pay a current bill now with this saved payment method (its owner, or staff for the owner's bills)",
@@ -168,7 +173,7 @@ class PaymentMethodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     ),
     retrieve=extend_schema(summary="One autopay mandate", responses={200: MandateSerializer, **rest_errors(404)}),
 )
-class MandateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+class MandateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     serializer_class = MandateSerializer
     permission_classes = [HasTenantRole]
     filterset_class = MandateFilter
@@ -178,7 +183,7 @@ class MandateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self) -> Any:
-        return visible_mandates(caller_for(self.request.user)).order_by("-created_at", "-pk")
+        return mandates_visible_to(caller_for(self.request.user)).order_by("-created_at", "-pk")
 
     @extend_schema(
         summary="Opt a consumer in to automatic payment of its new bills with a saved payment method",
@@ -209,7 +214,7 @@ class MandateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def revoke(self, request: Request, pk: str | None = None) -> Response:
         mandate = self.get_object()
         done = autopay_mandate_revoke(caller=caller_for(request.user), mandate_id=mandate.pk, at=clock.now())
-        return Response(MandateSerializer(visible_mandates(caller_for(request.user)).get(pk=done.pk)).data)
+        return Response(MandateSerializer(mandates_visible_to(caller_for(request.user)).get(pk=done.pk)).data)
 
 
 @extend_schema_view(
@@ -219,7 +224,7 @@ class MandateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     ),
     retrieve=extend_schema(summary="One autopay charge", responses={200: ChargeSerializer, **rest_errors(404)}),
 )
-class ChargeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+class ChargeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     serializer_class = ChargeSerializer
     permission_classes = [HasTenantRole]
     filterset_class = ChargeFilter
@@ -228,4 +233,4 @@ class ChargeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     ordering = ["-created_at"]
 
     def get_queryset(self) -> Any:
-        return visible_charges(caller_for(self.request.user)).order_by("-created_at", "-pk")
+        return charges_visible_to(caller_for(self.request.user)).order_by("-created_at", "-pk")

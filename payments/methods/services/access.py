@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import uuid
 
+from billing_project.errors import NotFound
+from billing_project.uuids import uuid_or_404
 from masters.access import Caller
 from masters.models import Payer
+from payments.methods.errors import PAYMENT_METHOD_PAYER_NOT_FOUND
 from payments.methods.selectors import staff_reach
-from payments.methods.services.errors import PayerNotFound
 
 
 def may_act_for(caller: Caller, payer: Payer) -> bool:
@@ -33,13 +35,12 @@ def payer_for(caller: Caller, payer_id: uuid.UUID | str | None) -> Payer:
         own = caller.user_id
         payer = Payer.objects.select_related("tenant").filter(user_id=own).first() if own is not None else None
         if payer is None:
-            raise PayerNotFound(message="Your login is linked to no payer: name the payer (payer_id)")
+            raise NotFound(
+                PAYMENT_METHOD_PAYER_NOT_FOUND, "Your login is linked to no payer: name the payer (payer_id)"
+            )
         return payer
-    try:
-        key = payer_id if isinstance(payer_id, uuid.UUID) else uuid.UUID(str(payer_id))
-    except ValueError:
-        raise PayerNotFound(message=f"No payer {payer_id}") from None
+    key = uuid_or_404(payer_id, code=PAYMENT_METHOD_PAYER_NOT_FOUND, message=f"No payer {payer_id}")
     payer = Payer.objects.select_related("tenant").filter(pk=key).first()
     if payer is None or not may_act_for(caller, payer):
-        raise PayerNotFound(message=f"No payer {payer_id}")
+        raise NotFound(PAYMENT_METHOD_PAYER_NOT_FOUND, f"No payer {payer_id}")
     return payer

@@ -36,16 +36,33 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 
-from billing_project.errors import DomainError
+from billing_project.errors import ConflictError, DomainError, NotFound
 from billing_project.money import to_money
+from billing_project.uuids import uuid_or_404
 from bills.models import Bill, BillStatus
-from bills.services.fetch import FetchCriteria, bill_fetch
-from bills.services.generation import is_current
+from bills.services import FetchCriteria, bill_fetch, is_current
 from masters.access import Caller, require_role
 from masters.models import Role
+from payments.errors import BILL_ALREADY_PAID, BILL_EXPIRED
 from payments.gateway.models import DeclineType, GatewayTransaction, TransactionStatus
 from payments.gateway.services import gateway_payment_initiate
 from payments.methods.domain.retry import next_retry_at
+from payments.methods.errors import (
+    ATTEMPT_LOST,
+    AUTOPAY_CHARGE_NOT_FOUND,
+    AUTOPAY_CHARGE_NOT_RETRYABLE,
+    AUTOPAY_CHARGE_NOT_UNAPPLIED,
+    AUTOPAY_OVER_LIMIT,
+    BILL_FETCH_FAILED,
+    BILL_PAID,
+    GATEWAY_FAILURE,
+    MANDATE_REVOKED,
+    NOTHING_DUE,
+    PAYER_CHANGED,
+    PAYMENT_METHOD_NOT_USABLE,
+    REFUNDED,
+    UNAPPLIED,
+)
 from payments.methods.models import (
     AutopayCharge,
     AutopayMandate,
@@ -54,25 +71,17 @@ from payments.methods.models import (
     PaymentMethod,
 )
 from payments.methods.selectors import MANAGE_ROLES
-from payments.methods.services.errors import ChargeNotFound, ChargeNotRetryable, ChargeNotUnapplied
 from payments.methods.services.methods import expires_at
-from payments.methods.services.schedule import BILL_PAID, OVER_LIMIT, supersede
+from payments.methods.services.schedule import supersede
 
 logger = logging.getLogger(__name__)
 
 ACTOR = "autopay"
-NOTHING_DUE = "NOTHING_DUE"
-PAYER_CHANGED = "PAYER_CHANGED"
-MANDATE_REVOKED = "MANDATE_REVOKED"
-METHOD_NOT_USABLE = "PAYMENT_METHOD_NOT_USABLE"
-LOST_ATTEMPT = "ATTEMPT_LOST"
-UNAPPLIED = "UNAPPLIED"
-REFUNDED = "REFUNDED"
 # Who may settle an UNAPPLIED charge by hand (money matters: as for gateway refunds).
 RESOLVE_ROLES = (Role.BILLING_ADMIN,)
 # Gateway-side validation codes that mean "this bill can no longer be taken": handled like a stale bill.
-STALE_BILL_CODES = frozenset({"BILL_EXPIRED"})
-PAID_BILL_CODES = frozenset({"BILL_ALREADY_PAID"})
+STALE_BILL_CODES = frozenset({BILL_EXPIRED})
+PAID_BILL_CODES = frozenset({BILL_ALREADY_PAID})
 
 
 def retry_delays_days() -> list[int]:
@@ -118,13 +127,10 @@ def _lock(charge_id: uuid.UUID | str) -> tuple[AutopayMandate, AutopayCharge]:
     (``payment_method_revoke`` locks payer → method → mandates); the outcome of a hard decline updates the
     method, so the method is locked first here, never after the mandate (that inversion could deadlock).
     A mandate's payment method never changes, so reading its id before locking is safe."""
-    try:
-        key = charge_id if isinstance(charge_id, uuid.UUID) else uuid.UUID(str(charge_id))
-    except ValueError:
-        raise ChargeNotFound(message=f"No autopay charge {charge_id}") from None
+    key = uuid_or_404(charge_id, code=AUTOPAY_CHARGE_NOT_FOUND, message=f"No autopay charge {charge_id}")
     ids = AutopayCharge.objects.filter(pk=key).values_list("mandate_id", "mandate__payment_method_id").first()
     if ids is None:
-        raise ChargeNotFound(message=f"No autopay charge {charge_id}")
+        raise NotFound(AUTOPAY_CHARGE_NOT_FOUND, f"No autopay charge {charge_id}")
     mandate_id, method_id = ids
     PaymentMethod.objects.select_for_update().filter(pk=method_id).values_list("pk", flat=True).get()
     mandate = (
@@ -166,7 +172,7 @@ def _start(charge_id: uuid.UUID | str, at: dt.datetime) -> AutopayCharge | tuple
             return _finish(charge, ChargeStatus.CANCELLED, MANDATE_REVOKED, "Autopay was switched off", at)
         problem = _method_problem(mandate.payment_method, at)
         if problem is not None:
-            return _finish(charge, ChargeStatus.GAVE_UP, METHOD_NOT_USABLE, problem, at)
+            return _finish(charge, ChargeStatus.GAVE_UP, PAYMENT_METHOD_NOT_USABLE, problem, at)
         bill = Bill.objects.select_related("account").get(pk=charge.bill_id)
         if bill.status in (BillStatus.PAID, BillStatus.PARTIALLY_PAID):
             return _finish(charge, ChargeStatus.CANCELLED, BILL_PAID, f"Bill {bill.bill_number} was paid", at)
@@ -255,7 +261,7 @@ def _record_outcome(
             charge.status, charge.finished_at = ChargeStatus.SUCCEEDED, at
             charge.failure_code, charge.failure_message, charge.next_retry_at = "", "", None
         elif txn.status == TransactionStatus.FAILURE:
-            charge.failure_code = txn.failure_code or "FAILURE"
+            charge.failure_code = txn.failure_code or GATEWAY_FAILURE
             charge.failure_message = f"Declined by the gateway ({txn.decline_type or 'no decline type'})"
             if txn.decline_type == DeclineType.HARD:
                 charge.status, charge.next_retry_at, charge.finished_at = ChargeStatus.GAVE_UP, None, at
@@ -296,7 +302,7 @@ def _rebill(charge: AutopayCharge, at: dt.datetime) -> uuid.UUID:
         if bills is None:
             # Try again at the next retry run; not an attempt.
             locked.status, locked.next_retry_at, locked.updated_at = ChargeStatus.FAILED, at, at
-            locked.failure_code, locked.failure_message = "BILL_FETCH_FAILED", "The current bill could not be fetched"
+            locked.failure_code, locked.failure_message = BILL_FETCH_FAILED, "The current bill could not be fetched"
             locked.save()
             return locked.pk
         new_bill = bills[0] if bills else None
@@ -322,7 +328,7 @@ def _rebill(charge: AutopayCharge, at: dt.datetime) -> uuid.UUID:
             updated_at=at,
         )
         if mandate.max_amount is not None and new_bill.total_amount > mandate.max_amount:
-            new.status, new.finished_at, new.failure_code = ChargeStatus.GAVE_UP, at, OVER_LIMIT
+            new.status, new.finished_at, new.failure_code = ChargeStatus.GAVE_UP, at, AUTOPAY_OVER_LIMIT
             new.failure_message = f"The bill's {new_bill.total_amount} is above the limit {mandate.max_amount}"
         new.save(force_insert=True)
         supersede(locked, new, at)
@@ -396,7 +402,9 @@ def autopay_charge_resolve(*, caller: Caller, charge_id: uuid.UUID | str, at: dt
         mandate, charge = _lock(charge_id)
         require_role(caller, mandate.tenant.code, RESOLVE_ROLES, "resolve unapplied autopay charges")
         if charge.status != ChargeStatus.UNAPPLIED:
-            raise ChargeNotUnapplied(message=f"Only an UNAPPLIED charge can be resolved; this one is {charge.status}")
+            raise ConflictError(
+                AUTOPAY_CHARGE_NOT_UNAPPLIED, f"Only an UNAPPLIED charge can be resolved; this one is {charge.status}"
+            )
         charge.status = ChargeStatus.SUCCEEDED
         charge.failure_code = ""
         charge.failure_message = f"Resolved by {caller.username}: the money was applied by hand"
@@ -415,7 +423,7 @@ def _lost(charge_id: uuid.UUID, attempt: int, at: dt.datetime) -> int:
             return 0  # stored just now: the next sync adopts it
         charge.attempt -= 1
         charge.status, charge.next_retry_at, charge.updated_at = ChargeStatus.FAILED, at, at
-        charge.failure_code = LOST_ATTEMPT
+        charge.failure_code = ATTEMPT_LOST
         charge.failure_message = "The attempt stopped before the gateway service stored a transaction"
         charge.save()
         return 1
@@ -438,7 +446,9 @@ def autopay_charge_retry_now(*, caller: Caller, charge_id: uuid.UUID | str, at: 
         mandate, charge = _lock(charge_id)
         require_role(caller, mandate.tenant.code, MANAGE_ROLES, "retry autopay charges")
         if charge.status != ChargeStatus.FAILED:
-            raise ChargeNotRetryable(message=f"Only a FAILED charge can be retried; this one is {charge.status}")
+            raise ConflictError(
+                AUTOPAY_CHARGE_NOT_RETRYABLE, f"Only a FAILED charge can be retried; this one is {charge.status}"
+            )
         charge.next_retry_at = at
         charge.updated_at = at
         charge.save(update_fields=["next_retry_at", "updated_at"])

@@ -17,22 +17,23 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 
 from billing_project.db import is_unique_violation
-from billing_project.errors import DomainError
-from billing_project.money import MoneyError, fits_column, to_money
+from billing_project.errors import ConflictError, DomainError, NotFound
+from billing_project.money import MoneyError, exact_money
 from demands.models import ConsumerAccount, Demand
 from masters.access import Caller, require_role
 from masters.models import Payer
+from payments.methods.errors import (
+    AUTOPAY_CONSUMER_NOT_FOUND,
+    AUTOPAY_MANDATE_EXISTS,
+    AUTOPAY_MANDATE_INVALID,
+    AUTOPAY_MANDATE_NOT_FOUND,
+    MANDATE_REVOKED,
+    PAYMENT_METHOD_NOT_FOUND,
+    PAYMENT_METHOD_NOT_USABLE,
+)
 from payments.methods.models import AutopayMandate, MethodStatus, PaymentMethod
 from payments.methods.selectors import MANAGE_ROLES
 from payments.methods.services.access import may_act_for
-from payments.methods.services.errors import (
-    MANDATE_CONSUMER_NOT_FOUND,
-    MANDATE_INVALID,
-    METHOD_NOT_USABLE,
-    MandateExists,
-    MandateNotFound,
-    MethodNotFound,
-)
 from payments.methods.services.methods import expires_at, mandates_switch_off
 
 ONE_ACTIVE = "payment_methods_autopaymandate_one_active_per_consumer"
@@ -42,12 +43,12 @@ def _max_amount(value: Decimal | None) -> Decimal | None:
     if value is None:
         return None
     try:
-        amount = to_money(value)
+        amount: Decimal | None = exact_money(value)
     except MoneyError:
         amount = None
-    if amount is None or amount != Decimal(value) or amount <= 0 or not fits_column(amount):
+    if amount is None or amount <= 0:
         raise DomainError(
-            MANDATE_INVALID,
+            AUTOPAY_MANDATE_INVALID,
             "max_amount must be a positive amount with at most two decimal places",
             fields={"max_amount": ["a positive amount with at most two decimal places"]},
         )
@@ -69,10 +70,10 @@ def autopay_mandate_create(
     try:
         method_key = int(payment_method_id)
     except (TypeError, ValueError):
-        raise MethodNotFound(message=f"No payment method {payment_method_id}") from None
+        raise NotFound(PAYMENT_METHOD_NOT_FOUND, f"No payment method {payment_method_id}") from None
     method = PaymentMethod.objects.select_related("payer", "payer__tenant").filter(pk=method_key).first()
     if method is None or not may_act_for(caller, method.payer):
-        raise MethodNotFound(message=f"No payment method {payment_method_id}")
+        raise NotFound(PAYMENT_METHOD_NOT_FOUND, f"No payment method {payment_method_id}")
     payer: Payer = method.payer
     check_usable(method, at)
     if caller.user_id is None or payer.user_id != caller.user_id:
@@ -83,10 +84,9 @@ def autopay_mandate_create(
         .first()
     )
     if account is None or not Demand.objects.filter(account=account, payer=payer).exists():
-        raise DomainError(
-            MANDATE_CONSUMER_NOT_FOUND,
+        raise NotFound(
+            AUTOPAY_CONSUMER_NOT_FOUND,
             f"No consumer {business_service}/{consumer_code} in {tenant_code} whose demands name this payer",
-            http_status=404,
         )
     try:
         with transaction.atomic(durable=True):
@@ -106,8 +106,9 @@ def autopay_mandate_create(
             mandate.save(force_insert=True)
     except IntegrityError as exc:
         if is_unique_violation(exc, AutopayMandate, ONE_ACTIVE):
-            raise MandateExists(
-                message=f"Autopay is already on for {business_service}/{consumer_code}: switch it off first"
+            raise ConflictError(
+                AUTOPAY_MANDATE_EXISTS,
+                f"Autopay is already on for {business_service}/{consumer_code}: switch it off first",
             ) from exc
         raise
     return mandate
@@ -123,7 +124,7 @@ def check_usable(method: PaymentMethod, at: dt.datetime) -> None:
         reason = "expired"
     else:
         return
-    raise DomainError(METHOD_NOT_USABLE, f"Payment method {method.pk} cannot be used: {reason}", http_status=409)
+    raise ConflictError(PAYMENT_METHOD_NOT_USABLE, f"Payment method {method.pk} cannot be used: {reason}")
 
 
 def autopay_mandate_revoke(*, caller: Caller, mandate_id: int | str, at: dt.datetime) -> AutopayMandate:
@@ -131,7 +132,7 @@ def autopay_mandate_revoke(*, caller: Caller, mandate_id: int | str, at: dt.date
     try:
         key = int(mandate_id)
     except (TypeError, ValueError):
-        raise MandateNotFound(message=f"No autopay mandate {mandate_id}") from None
+        raise NotFound(AUTOPAY_MANDATE_NOT_FOUND, f"No autopay mandate {mandate_id}") from None
     with transaction.atomic(durable=True):
         mandate = (
             AutopayMandate.objects.select_for_update(of=("self",))
@@ -140,9 +141,9 @@ def autopay_mandate_revoke(*, caller: Caller, mandate_id: int | str, at: dt.date
             .first()
         )
         if mandate is None or not _may_manage(caller, mandate):
-            raise MandateNotFound(message=f"No autopay mandate {mandate_id}")
+            raise NotFound(AUTOPAY_MANDATE_NOT_FOUND, f"No autopay mandate {mandate_id}")
         if mandate.active:
-            mandates_switch_off(mandate, actor=caller.username, code="MANDATE_REVOKED", at=at)
+            mandates_switch_off(mandate, actor=caller.username, code=MANDATE_REVOKED, at=at)
     return mandate
 
 

@@ -21,11 +21,21 @@ from django.db.models import Q
 from django.utils import timezone
 
 from billing_project.db import is_unique_violation
-from billing_project.errors import DomainError
+from billing_project.errors import ConflictError, DomainError, NotFound
 from masters.access import Caller, require_role
 from masters.models import Payer
-from payments.gateway.adapters import GATEWAY_UNKNOWN, adapter_names
+from payments.gateway.adapters import adapter_names
+from payments.gateway.errors import GATEWAY_UNKNOWN
 from payments.methods.domain.pan import contains_pan
+from payments.methods.errors import (
+    PAYMENT_METHOD_CARD_NUMBER_REFUSED,
+    PAYMENT_METHOD_DUPLICATE,
+    PAYMENT_METHOD_EXPIRED,
+    PAYMENT_METHOD_INVALID,
+    PAYMENT_METHOD_NOT_FOUND,
+    PAYMENT_METHOD_NOT_USABLE,
+    PAYMENT_METHOD_REVOKED,
+)
 from payments.methods.models import (
     AutopayCharge,
     AutopayMandate,
@@ -35,14 +45,6 @@ from payments.methods.models import (
 )
 from payments.methods.selectors import MANAGE_ROLES
 from payments.methods.services.access import may_act_for, payer_for
-from payments.methods.services.errors import (
-    METHOD_EXPIRED,
-    METHOD_INVALID,
-    METHOD_NOT_USABLE,
-    CardNumberRefused,
-    MethodDuplicate,
-    MethodNotFound,
-)
 
 UNIQUE_TOKEN = "payment_methods_paymentmethod_unique_token"
 _LONG_DIGIT_RUN = re.compile(r"\d{5,}")
@@ -54,10 +56,8 @@ def gateway_name() -> str:
     (production has none by default: a token of no gateway could never be charged)."""
     name = str(getattr(settings, "PAYMENT_GATEWAY", "") or "")
     if name not in adapter_names():
-        raise DomainError(
-            GATEWAY_UNKNOWN,
-            f"No payment gateway {name!r} is configured: payment methods cannot be registered",
-            http_status=409,
+        raise ConflictError(
+            GATEWAY_UNKNOWN, f"No payment gateway {name!r} is configured: payment methods cannot be registered"
         )
     return name
 
@@ -66,8 +66,9 @@ def refuse_card_numbers(**values: str) -> None:
     """Raise ``PAYMENT_METHOD_CARD_NUMBER_REFUSED`` naming every field that looks like a card number."""
     offending = sorted(name for name, value in values.items() if value and contains_pan(value))
     if offending:
-        raise CardNumberRefused(
-            message="Card numbers are never accepted: register the token and masked label the payment gateway "
+        raise DomainError(
+            PAYMENT_METHOD_CARD_NUMBER_REFUSED,
+            "Card numbers are never accepted: register the token and masked label the payment gateway "
             "gave you (it tokenises the card on its own page)",
             fields={name: ["looks like a card number (13-19 digits passing the Luhn check)"] for name in offending},
         )
@@ -99,10 +100,10 @@ def _validate(
         problems["expiry_year"] = ["a four-digit year"]
     if problems:
         name, messages = next(iter(problems.items()))
-        raise DomainError(METHOD_INVALID, f"{name}: {messages[0]}", fields=problems)
+        raise DomainError(PAYMENT_METHOD_INVALID, f"{name}: {messages[0]}", fields=problems)
     if expires_at(expiry_month, expiry_year) <= at:
         raise DomainError(
-            METHOD_EXPIRED,
+            PAYMENT_METHOD_EXPIRED,
             f"The payment method expired at the end of {expiry_month:02d}/{expiry_year}",
             fields={"expiry_year": ["expired"]},
         )
@@ -162,7 +163,7 @@ def payment_method_register(
             method.save(force_insert=True)
     except IntegrityError as exc:
         if is_unique_violation(exc, PaymentMethod, UNIQUE_TOKEN):
-            raise MethodDuplicate(message="This gateway token is already registered") from exc
+            raise ConflictError(PAYMENT_METHOD_DUPLICATE, "This gateway token is already registered") from exc
         raise
     return method
 
@@ -171,14 +172,14 @@ def _locked_method(caller: Caller, method_id: int | str) -> PaymentMethod:
     try:
         key = int(method_id)
     except (TypeError, ValueError):
-        raise MethodNotFound(message=f"No payment method {method_id}") from None
+        raise NotFound(PAYMENT_METHOD_NOT_FOUND, f"No payment method {method_id}") from None
     payer_id = PaymentMethod.objects.filter(pk=key).values_list("payer_id", flat=True).first()
     if payer_id is None:
-        raise MethodNotFound(message=f"No payment method {method_id}")
+        raise NotFound(PAYMENT_METHOD_NOT_FOUND, f"No payment method {method_id}")
     # Lock order: payer, then its method (registration locks the payer too).
     payer = Payer.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=payer_id)
     if not may_act_for(caller, payer):
-        raise MethodNotFound(message=f"No payment method {method_id}")
+        raise NotFound(PAYMENT_METHOD_NOT_FOUND, f"No payment method {method_id}")
     return PaymentMethod.objects.select_for_update(of=("self",)).select_related("payer").get(pk=key)
 
 
@@ -205,7 +206,7 @@ def payment_method_revoke(*, caller: Caller, method_id: int | str, at: dt.dateti
         method.updated_at = at
         method.save(update_fields=["status", "is_default", "revoked_at", "updated_at"])
         for mandate in mandates:
-            mandates_switch_off(mandate, actor=caller.username, code="PAYMENT_METHOD_REVOKED", at=at)
+            mandates_switch_off(mandate, actor=caller.username, code=PAYMENT_METHOD_REVOKED, at=at)
     return method
 
 
@@ -229,7 +230,7 @@ def payment_method_set_default(*, caller: Caller, method_id: int | str, at: dt.d
     with transaction.atomic(durable=True):
         method = _locked_method(caller, method_id)
         if method.status != MethodStatus.ACTIVE:
-            raise DomainError(METHOD_NOT_USABLE, f"Payment method {method.pk} is {method.status}", http_status=409)
+            raise ConflictError(PAYMENT_METHOD_NOT_USABLE, f"Payment method {method.pk} is {method.status}")
         PaymentMethod.objects.filter(payer_id=method.payer_id, is_default=True).exclude(pk=method.pk).update(
             is_default=False, updated_at=at
         )

@@ -20,14 +20,15 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
-from billing_project.errors import DomainError
+from billing_project.errors import ConflictError, NotFound
+from billing_project.uuids import uuid_or_none
 from bills.models import Bill
 from masters.access import Caller
 from payments.gateway.models import GatewayTransaction
 from payments.gateway.services import gateway_payment_initiate
+from payments.methods.errors import PAYMENT_METHOD_NOT_FOR_BILL, PAYMENT_METHOD_NOT_FOUND
 from payments.methods.models import PaymentMethod
 from payments.methods.services.access import may_act_for
-from payments.methods.services.errors import METHOD_NOT_FOR_BILL, MethodNotFound
 from payments.methods.services.mandates import check_usable
 
 
@@ -38,20 +39,19 @@ def payment_method_pay(
     try:
         key = int(method_id)
     except (TypeError, ValueError):
-        raise MethodNotFound(message=f"No payment method {method_id}") from None
+        raise NotFound(PAYMENT_METHOD_NOT_FOUND, f"No payment method {method_id}") from None
     method = PaymentMethod.objects.select_related("payer", "payer__tenant").filter(pk=key).first()
     if method is None or not may_act_for(caller, method.payer):
-        raise MethodNotFound(message=f"No payment method {method_id}")
+        raise NotFound(PAYMENT_METHOD_NOT_FOUND, f"No payment method {method_id}")
     check_usable(method, at)
     own = caller.user_id is not None and method.payer.user_id == caller.user_id
     if not own and not caller.is_superuser:
-        bill_key = _uuid(bill_id)
+        bill_key = uuid_or_none(bill_id)
         bill = Bill.objects.filter(pk=bill_key).values_list("payer_id").first() if bill_key else None
         if bill is not None and bill[0] != method.payer_id:  # an unknown bill: the gateway service says so
-            raise DomainError(
-                METHOD_NOT_FOR_BILL,
+            raise ConflictError(
+                PAYMENT_METHOD_NOT_FOR_BILL,
                 f"Payment method {method.pk} pays only its payer's bills when staff charge it",
-                http_status=409,
             )
     return gateway_payment_initiate(
         caller=caller,
@@ -61,10 +61,3 @@ def payment_method_pay(
         payment_method_id=method.pk,
         at=at,
     )
-
-
-def _uuid(value: uuid.UUID | str) -> uuid.UUID | None:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError:
-        return None

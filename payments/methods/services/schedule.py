@@ -31,6 +31,7 @@ from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 
 from billing_project.db import is_unique_violation
 from bills.models import Bill, BillDetail, BillStatus
+from payments.methods.errors import AUTOPAY_OVER_LIMIT, BILL_PAID, SUPERSEDED
 from payments.methods.models import (
     OPEN_CHARGE_STATUSES,
     AutopayCharge,
@@ -41,9 +42,6 @@ from payments.methods.models import (
 from payments.methods.services.methods import expired_q, payment_methods_expire
 
 ONE_PER_BILL = "payment_methods_autopaycharge_one_per_bill"
-SUPERSEDED = "SUPERSEDED"
-BILL_PAID = "BILL_PAID"
-OVER_LIMIT = "AUTOPAY_OVER_LIMIT"
 
 
 @dataclass
@@ -161,7 +159,7 @@ def _schedule_one(bill_id: uuid.UUID, mandate_id: int, at: dt.datetime, result: 
     )
     if mandate.max_amount is not None and bill.total_amount > mandate.max_amount:
         charge.status, charge.next_retry_at, charge.finished_at = ChargeStatus.GAVE_UP, None, at
-        charge.failure_code = OVER_LIMIT
+        charge.failure_code = AUTOPAY_OVER_LIMIT
         charge.failure_message = f"The bill's {bill.total_amount} is above the mandate's limit {mandate.max_amount}"
     charge.save(force_insert=True)
     for old in open_charges:

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from django.db import OperationalError
 
+from billing_project.errors import NotFound
 from bills.models import Bill, BillStatus
 from masters.access import Caller
 from payments.gateway.domain.verdicts import GatewayVerdict, VerdictOutcome
 from payments.gateway.models import AttentionReason, GatewayTransaction, TransactionStatus
 from payments.gateway.services import gateway_verdict_apply
-from payments.gateway.services.errors import GatewayTransactionNotFound
 from payments.models import InstrumentStatus, Payment, PaymentDetail, PaymentMode, PaymentStatus
 from tests.concurrency import rows_locked_elsewhere, run_together
 from tests.payments.conftest import PAY_AT, lines_of, pay, state
@@ -196,7 +196,7 @@ def test_money_taken_for_a_bill_paid_meanwhile_is_success_unapplied(bill: Bill, 
 @pytest.mark.django_db
 def test_unknown_transaction_is_not_found(bill: Bill) -> None:
     verdict = GatewayVerdict(status="SUCCESS", amount=D("1"), gateway_transaction_id="x")
-    with pytest.raises(GatewayTransactionNotFound):
+    with pytest.raises(NotFound, match="GATEWAY_TRANSACTION_NOT_FOUND"):
         gateway_verdict_apply(transaction_id="not-a-uuid", verdict=verdict, source="POLL", at=PAY_AT)
 
 

@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 
 from billing_project.errors import DomainError
+from billing_project.outbox import OutboxMessage, OutboxStatus
 from payments.imports import tasks
 from payments.imports.domain import csvfile
 from payments.imports.models import ImportKind, ImportRun, ImportStatus
-from payments.imports.services import import_run_create
+from payments.imports.services import import_run_create, run_subject
 from payments.models import Payment
 from tests.payments.conftest import CITY, PAY_AT, line, make_bill, pt_demand
 from tests.payments.imports.conftest import OFFLINE_HEADER, counts, create_run, offline_csv
@@ -190,25 +191,37 @@ def test_creating_a_run_queues_its_task_after_the_commit(employee, importer, dja
         )
     assert len(callbacks) == 1
     assert counts(run)[0] == ImportStatus.QUEUED  # nothing ran before the commit
+    # The job is recorded with the run, in its transaction (the outbox hands it over after the commit).
+    message = OutboxMessage.objects.get(subject=run_subject(run.pk))
+    assert (message.destination, message.payload, message.status) == (
+        "payments.imports.execute_run",
+        {"run_id": str(run.pk)},
+        OutboxStatus.PENDING,
+    )
     callbacks[0]()
     assert counts(run)[:4] == (ImportStatus.DONE, 1, 1, 1)
     assert Payment.objects.count() == 1
 
 
-def test_the_task_works_in_batches_and_queues_the_rest(employee, importer, monkeypatch):
+def test_the_task_works_in_batches_and_queues_the_rest(employee, importer):
     for code in ("PT-1", "PT-2", "PT-3"):
         make_bill(employee, pt_demand(code, details=(line("PT_TAX", "100"),)))
     run = create_run(
         importer,
         offline_csv(*(f"PT-{n},PT,100,CASH,R-{n},2024-05-01" for n in (1, 2, 3))),
     )
-    queued: list[dict[str, Any]] = []
-    monkeypatch.setattr(tasks.execute_run, "delay", lambda **kwargs: queued.append(kwargs))
 
     status = tasks.execute_run.run(run_id=str(run.pk), rows_per_task=2)  # as a worker runs it: not eager
 
-    assert (status, queued) == (ImportStatus.RUNNING, [{"run_id": str(run.pk), "rows_per_task": 2}])
+    assert status == ImportStatus.RUNNING
     assert counts(run)[:3] == (ImportStatus.RUNNING, 3, 2)
-    monkeypatch.undo()
+    # The rest is submitted through the outbox, once per count of processed lines.
+    [message] = OutboxMessage.objects.filter(subject=run_subject(run.pk))
+    assert (message.channel, message.destination, message.payload, message.dedupe_key) == (
+        "celery",
+        "payments.imports.execute_run",
+        {"run_id": str(run.pk), "rows_per_task": 2},
+        f"payment_imports.importrun:{run.pk}:continue:2",
+    )
     assert tasks.execute_run.delay(run_id=str(run.pk)).get() == ImportStatus.DONE  # eager here: to the end
     assert counts(run) == (ImportStatus.DONE, 3, 3, 3, 0, 0)

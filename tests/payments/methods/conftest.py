@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from bills.models import Bill
-from bills.services.fetch import FetchCriteria, bill_fetch
+from bills.services import FetchCriteria, bill_fetch
 from demands.services import DemandInput, PayerInput, demand_create
 from masters.access import Caller, caller_for
 from masters.models import Payer, PayerType, Role, Tenant

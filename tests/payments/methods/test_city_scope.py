@@ -17,7 +17,7 @@ from demands.services import PayerInput
 from masters.access import caller_for
 from masters.models import Role
 from payments.methods.models import AutopayMandate, PaymentMethod
-from payments.methods.selectors import visible_payment_methods
+from payments.methods.selectors import payment_methods_visible_to
 from payments.methods.services import payment_method_revoke
 from tests.demands.conftest import pt_demand
 from tests.payments.methods.conftest import AT, demand_of, make_demands, next_consumer, opt_in, register
@@ -75,7 +75,7 @@ def test_staff_of_the_payers_city_and_of_the_state_see_it(amritsar_card, user_fa
     state = caller_for(user_factory("admin-pb", {"pb": [Role.BILLING_ADMIN]}))
     other_state = caller_for(user_factory("cashier-hr", {"hr.karnal": [Role.CASHIER]}))
 
-    assert [list(visible_payment_methods(c).values_list("pk", flat=True)) for c in (city, state, other_state)] == [
+    assert [list(payment_methods_visible_to(c).values_list("pk", flat=True)) for c in (city, state, other_state)] == [
         [amritsar_card.pk],
         [amritsar_card.pk],
         [],
@@ -87,7 +87,7 @@ def test_revoking_needs_the_role_in_each_mandates_city(amritsar_card, asha_payer
     jalandhar_employee = caller_for(user_factory("emp-jal", {"pb.jalandhar": [Role.EMPLOYEE]}))
     make_demands(jalandhar_employee, pt_demand("PT-JAL-1", tenant="pb.jalandhar", payer=PayerInput(uuid=asha_payer.pk)))
     jalandhar_cashier = caller_for(user_factory("cashier-jal", {"pb.jalandhar": [Role.CASHIER]}))
-    assert list(visible_payment_methods(jalandhar_cashier).values_list("pk", flat=True)) == [amritsar_card.pk]
+    assert list(payment_methods_visible_to(jalandhar_cashier).values_list("pk", flat=True)) == [amritsar_card.pk]
     before = snapshot()
 
     with pytest.raises(DomainError) as err:

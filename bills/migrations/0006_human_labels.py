@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bills', '0004_billing_run_cancel'),
+        ('bills', '0005_billing_run_cancel'),
     ]
 
     operations = [

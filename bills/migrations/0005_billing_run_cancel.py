@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bills', '0003_bill_number_unique_per_tenant'),
+        ('bills', '0004_beat_schedule_resubmit_stale_runs'),
     ]
 
     operations = [

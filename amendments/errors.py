@@ -1,0 +1,36 @@
+"""The error codes of the amendments app.
+
+Raised as the kernel class of their HTTP meaning (``billing_project.errors``): ``DomainError(CODE, message)``
+(400) unless noted. The ``EG_BS_AMENDMENT_*`` codes are the reference billing-service's (clients match on
+them); ``AMENDMENT_ID_TOO_LONG`` is this service's (docs/reference-rules.md, "Error codes").
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Create (reference).
+EG_BS_AMENDMENT_DUPLICATE_ERROR: Final = "EG_BS_AMENDMENT_DUPLICATE_ERROR"  # one in workflow per consumer
+EG_BS_AMENDMENT_BUSINESS_ERROR: Final = "EG_BS_AMENDMENT_BUSINESS_ERROR"
+EG_BS_AMENDMENT_DISABLED_ERROR: Final = "EG_BS_AMENDMENT_DISABLED_ERROR"
+EG_BS_AMENDMENT_REASON_ERROR: Final = "EG_BS_AMENDMENT_REASON_ERROR"
+EG_BS_AMENDMENT_DETAILS_ERROR: Final = "EG_BS_AMENDMENT_DETAILS_ERROR"
+EG_BS_AMENDMENT_TAXAMOUNT_ERROR: Final = "EG_BS_AMENDMENT_TAXAMOUNT_ERROR"
+EG_BS_AMENDMENT_TAXHEAD_ERROR: Final = "EG_BS_AMENDMENT_TAXHEAD_ERROR"
+EG_BS_AMENDMENT_PERIOD_ERROR: Final = "EG_BS_AMENDMENT_PERIOD_ERROR"
+
+# Update / workflow (reference).
+EG_BS_AMENDMENT_UPDATE_WF_ERROR: Final = "EG_BS_AMENDMENT_UPDATE_WF_ERROR"
+WORKFLOW_DISABLED_MESSAGE: Final = "Amendment update is not allowed when workflow is disabled"
+EG_BS_AMENDMENT_UNKNOWN_ACTION: Final = "EG_BS_AMENDMENT_UNKNOWN_ACTION"
+EG_BS_AMENDMENT_STATE_ERROR: Final = "EG_BS_AMENDMENT_STATE_ERROR"
+EG_BS_AMENDMENT_ACTION_NOT_ALLOWED: Final = "EG_BS_AMENDMENT_ACTION_NOT_ALLOWED"  # 403
+EG_BS_AMENDMENT_SELF_APPROVAL: Final = "EG_BS_AMENDMENT_SELF_APPROVAL"  # 403
+EG_BS_AMENDMENT_UPDATE_ERROR: Final = "EG_BS_AMENDMENT_UPDATE_ERROR"  # 404: no such amendment id to update
+
+# Reads.
+EG_BS_AMENDMENT_NOT_FOUND: Final = "EG_BS_AMENDMENT_NOT_FOUND"  # 404
+EG_BS_AMENDMENT_CRITERIA_ERROR: Final = "EG_BS_AMENDMENT_CRITERIA_ERROR"
+
+# Ours.
+AMENDMENT_ID_TOO_LONG: Final = "AMENDMENT_ID_TOO_LONG"
