@@ -11,7 +11,8 @@ Permissions only open pages and show buttons. *Which rows* a user sees is the te
 calls (roles per tenant, self-approval, states) — the admin adds no rule of its own.
 
 Technical pages (users and groups, API tokens, Celery schedules, idempotency keys) are granted to no role:
-Django superusers only.
+Django superusers only. The outbox page (kernel) is the billing administrator's too: it shows the messages of
+her tenants (``billing_project.admin.tenant_scope_q``).
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ ADMIN = (
     | _perms("gateway", "vc", "gatewaytransaction", "reconciliationqueueitem")
     | _perms("payment_methods", "vc", "autopaycharge")
     | _perms("payment_imports", "vc", "importrun", "importrow")
+    | _perms("kernel", "vc", "outboxmessage")  # the outbox page shows the messages of her tenants
 )
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -125,6 +127,7 @@ ACTION_NAMES: dict[str, str] = {
     "masters.change_userrole": "grant and revoke roles",
     "gateway.change_gatewaytransaction": "reconcile / refund online payments",
     "payment_methods.change_autopaycharge": "resolve autopay charges",
+    "kernel.change_outboxmessage": "retry / discard outbox messages",
 }
 
 
