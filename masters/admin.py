@@ -18,9 +18,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
-from billing_project.admin import ModelAdmin, apply_each
+from billing_project.admin import ModelAdmin, ReadOnlyAdminMixin, apply_each
 from billing_project.admin_site import BillingAdminSite
-from billing_project.errors import DomainError
+from billing_project.errors import VALIDATION_ERROR, DomainError
 from masters.access import caller_for
 from masters.domain.mdms import SUPPORTED_MASTERS
 from masters.errors import MdmsInvalid
@@ -36,7 +36,26 @@ from masters.models import (
     Tenant,
     UserRole,
 )
-from masters.services import ROLE_GRANTERS, SUPERUSER_ONLY_ROLES, mdms_load, user_role_grant, user_role_revoke
+from masters.services import (
+    ROLE_GRANTERS,
+    SUPERUSER_ONLY_ROLES,
+    BusinessServiceChanges,
+    BusinessServiceOptions,
+    TaxHeadChanges,
+    TaxHeadOptions,
+    TaxPeriodChanges,
+    business_service_create,
+    business_service_update,
+    id_format_create,
+    id_format_update,
+    mdms_load,
+    tax_head_create,
+    tax_head_update,
+    tax_period_create,
+    tax_period_update,
+    user_role_grant,
+    user_role_revoke,
+)
 
 if TYPE_CHECKING:
     ModelChoiceField = forms.ModelChoiceField[Any]
@@ -96,8 +115,68 @@ class TenantScopedAdmin(ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class ServiceRefused(Exception):
+    def __init__(self, error: DomainError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+class ServiceWrittenAdmin(TenantScopedAdmin):
+    """Master data added and changed through the catalogue services (the form checks the fields, the service
+    validates across rows and writes, in its own durable transaction); never deleted here — a load or a
+    service keeps rows. A refusal is shown with its code and nothing is written."""
+
+    #: The fields ``create`` takes besides the tenant, and the ones ``update`` may change.
+    create_keys: frozenset[str] = frozenset()
+    change_keys: frozenset[str] = frozenset()
+
+    def create(self, *, tenant_code: str, data: dict[str, Any]) -> Model:
+        raise NotImplementedError
+
+    def update(self, *, pk: int, changes: dict[str, Any]) -> Model:
+        raise NotImplementedError
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        # The service's durable transaction does the write, so the admin does not open one around it.
+        try:
+            return self._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[attr-defined,no-any-return]
+        except ServiceRefused as refused:
+            self.message_user(request, f"{refused.error.message} [{refused.error.code}]", messages.ERROR)
+            for name, problems in (refused.error.fields or {}).items():
+                for problem in problems:
+                    self.message_user(request, f"{name}: {problem}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        data = dict(form.cleaned_data)
+        try:
+            if change:
+                changes = {name: data[name] for name in form.changed_data}
+                fixed = sorted(set(changes) - self.change_keys)
+                if fixed:
+                    raise DomainError(VALIDATION_ERROR, f"Cannot be changed here: {', '.join(fixed)}.")
+                saved = self.update(pk=obj.pk, changes=changes) if changes else obj
+            else:
+                fields = {name: data[name] for name in self.create_keys if name in data}
+                saved = self.create(tenant_code=data[self.tenant_field].code, data=fields)
+        except DomainError as exc:
+            raise ServiceRefused(exc) from exc
+        obj.pk = saved.pk
+
+
+def _keys(typed: Any) -> frozenset[str]:
+    return frozenset(typed.__annotations__)
+
+
 @admin.register(Tenant)
-class TenantAdmin(ModelAdmin):
+class TenantAdmin(ReadOnlyAdminMixin, ModelAdmin):
+    """Read-only: tenants are created by ``tenant_ensure`` (commands, MDMS loads, seed data)."""
+
     list_display = ("code", "name", "state", "is_active", "created_at")
     list_filter = ("is_active", ("state", admin.RelatedOnlyFieldListFilter))
     search_fields = ("code", "name")
@@ -238,7 +317,7 @@ class MdmsUploadForm(forms.Form):
 
 
 @admin.register(BusinessService)
-class BusinessServiceAdmin(TenantScopedAdmin):
+class BusinessServiceAdmin(ServiceWrittenAdmin):
     change_list_template = "admin/masters/businessservice/change_list.html"
     list_display = (
         "code",
@@ -263,6 +342,14 @@ class BusinessServiceAdmin(TenantScopedAdmin):
     search_fields = ("code", "business_service")
     list_select_related = ("tenant",)
     readonly_fields = ("updated_at",)
+    create_keys = frozenset({"code", "business_service"}) | _keys(BusinessServiceOptions)
+    change_keys = _keys(BusinessServiceChanges)
+
+    def create(self, *, tenant_code: str, data: dict[str, Any]) -> Model:
+        return business_service_create(tenant_code=tenant_code, **data)
+
+    def update(self, *, pk: int, changes: dict[str, Any]) -> Model:
+        return business_service_update(business_service_id=pk, **changes)
 
     def get_urls(self) -> list[URLPattern]:
         upload = path(
@@ -305,7 +392,7 @@ class BusinessServiceAdmin(TenantScopedAdmin):
 
 
 @admin.register(TaxHeadMaster)
-class TaxHeadMasterAdmin(TenantScopedAdmin):
+class TaxHeadMasterAdmin(ServiceWrittenAdmin):
     list_display = (
         "code",
         "name",
@@ -327,20 +414,38 @@ class TaxHeadMasterAdmin(TenantScopedAdmin):
     search_fields = ("code", "name", "service")
     list_select_related = ("tenant",)
     readonly_fields = ("updated_at",)
+    create_keys = frozenset({"code", "service", "name", "category"}) | _keys(TaxHeadOptions)
+    change_keys = _keys(TaxHeadChanges)
+
+    def create(self, *, tenant_code: str, data: dict[str, Any]) -> Model:
+        return tax_head_create(tenant_code=tenant_code, **data)
+
+    def update(self, *, pk: int, changes: dict[str, Any]) -> Model:
+        return tax_head_update(tax_head_id=pk, **changes)
 
 
 @admin.register(TaxPeriod)
-class TaxPeriodAdmin(TenantScopedAdmin):
+class TaxPeriodAdmin(ServiceWrittenAdmin):
     list_display = ("code", "service", "financial_year", "period_cycle", "from_date", "to_date", "tenant")
     list_filter = (("tenant", admin.RelatedOnlyFieldListFilter), "service", "period_cycle", "financial_year")
     search_fields = ("code", "service", "financial_year")
     list_select_related = ("tenant",)
     date_hierarchy = "from_date"
     readonly_fields = ("updated_at",)
+    create_keys = frozenset({"service", "code", "from_date", "to_date", "period_cycle", "financial_year", "extra"})
+    change_keys = _keys(TaxPeriodChanges)
+
+    def create(self, *, tenant_code: str, data: dict[str, Any]) -> Model:
+        return tax_period_create(tenant_code=tenant_code, **data)
+
+    def update(self, *, pk: int, changes: dict[str, Any]) -> Model:
+        return tax_period_update(tax_period_id=pk, **changes)
 
 
 @admin.register(GLCode)
-class GLCodeAdmin(TenantScopedAdmin):
+class GLCodeAdmin(ReadOnlyAdminMixin, TenantScopedAdmin):
+    """Read-only: GL codes come with the MDMS files (no service edits them)."""
+
     list_display = ("code", "gl_code", "cb", "tenant")
     list_filter = (("tenant", admin.RelatedOnlyFieldListFilter), "cb")
     search_fields = ("code", "gl_code", "cb")
@@ -348,7 +453,9 @@ class GLCodeAdmin(TenantScopedAdmin):
 
 
 @admin.register(Payer)
-class PayerAdmin(TenantScopedAdmin):
+class PayerAdmin(ReadOnlyAdminMixin, TenantScopedAdmin):
+    """Read-only: payers are registered and changed through the payer services (REST API, demands)."""
+
     list_display = ("name", "mobile_number", "email", "type", "tenant", "active", "user")
     list_filter = (("tenant", admin.RelatedOnlyFieldListFilter), "type", "active")
     search_fields = ("name", "mobile_number", "email")
@@ -358,11 +465,19 @@ class PayerAdmin(TenantScopedAdmin):
 
 
 @admin.register(IdFormat)
-class IdFormatAdmin(TenantScopedAdmin):
+class IdFormatAdmin(ServiceWrittenAdmin):
     list_display = ("id_name", "format", "tenant")
     list_filter = (("tenant", admin.RelatedOnlyFieldListFilter), "id_name")
     search_fields = ("id_name", "format")
     list_select_related = ("tenant",)
+    create_keys = frozenset({"id_name", "format"})
+    change_keys = frozenset({"format"})
+
+    def create(self, *, tenant_code: str, data: dict[str, Any]) -> Model:
+        return id_format_create(tenant_code=tenant_code, **data)
+
+    def update(self, *, pk: int, changes: dict[str, Any]) -> Model:
+        return id_format_update(id_format_id=pk, **changes)
 
 
 class SequenceUsedFilter(admin.SimpleListFilter):
