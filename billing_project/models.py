@@ -17,7 +17,10 @@ class IdempotencyStatus(models.TextChoices):
 class IdempotencyKey(models.Model):
     """One client's ``Idempotency-Key`` and the answer it got, kept at least ``IDEMPOTENCY_KEY_TTL``."""
 
-    owner = models.CharField(max_length=64, help_text="SHA-256 of the caller's credentials")
+    owner = models.CharField(
+        max_length=64,
+        help_text="user:<id> for an authenticated caller; else the SHA-256 of the credentials presented",
+    )
     key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
     method = models.CharField(max_length=8)
@@ -28,6 +31,11 @@ class IdempotencyKey(models.Model):
     response_body = models.BinaryField(null=True, blank=True)
     created_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="IN_PROGRESS: the lease of the request running it; after it a retry may run the request again",
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -100,6 +100,30 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE",
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite waits for a writer instead of failing at once; IMMEDIATE takes the write lock up front.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+# PostgreSQL timeouts (docs/operations.md). A database that is down or silent fails a connection within
+# DATABASE_CONNECT_TIMEOUT seconds (libpq's minimum is 2); a statement running longer than
+# DATABASE_STATEMENT_TIMEOUT_MS is cancelled by the server (0: no limit — migrations of big tables run with 0);
+# a session idle inside a transaction longer than DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS is ended (its locks
+# released); TCP keepalives and DATABASE_TCP_USER_TIMEOUT_MS drop a connection whose peer vanished. Values in
+# DATABASE_URL's query string (e.g. ?connect_timeout=5) win.
+DATABASE_CONNECT_TIMEOUT = max(env.int("DATABASE_CONNECT_TIMEOUT", default=2), 2)
+DATABASE_STATEMENT_TIMEOUT_MS = env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=30_000)
+DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS = env.int("DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS", default=300_000)
+DATABASE_TCP_USER_TIMEOUT_MS = env.int("DATABASE_TCP_USER_TIMEOUT_MS", default=10_000)
+if DATABASES["default"]["ENGINE"] in ("django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"):
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)  # a pooled connection that died is replaced
+    _pg = DATABASES["default"].setdefault("OPTIONS", {})
+    _pg.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+    _pg.setdefault("keepalives", 1)
+    _pg.setdefault("keepalives_idle", 30)
+    _pg.setdefault("keepalives_interval", 10)
+    _pg.setdefault("keepalives_count", 3)
+    _pg.setdefault("tcp_user_timeout", DATABASE_TCP_USER_TIMEOUT_MS)
+    _server = [
+        f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}",
+        f"-c idle_in_transaction_session_timeout={DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS}",
+    ]
+    _pg["options"] = " ".join(filter(None, [_pg.get("options", ""), *_server]))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ModelBackend checks passwords; RoleBackend gives the back-office pages of the user's billing roles
@@ -249,6 +273,12 @@ STATE_LEVEL_ROLE_EXCLUDED = env.list("STATE_LEVEL_ROLE_EXCLUDED", default=["BPAR
 DEMAND_REFRESH_TIMEOUT_SECONDS = env.float("DEMAND_REFRESH_TIMEOUT_SECONDS", default=10.0)
 # How long an Idempotency-Key and its stored answer are kept (at least 24 hours).
 IDEMPOTENCY_KEY_TTL_SECONDS = max(env.int("IDEMPOTENCY_KEY_TTL_SECONDS", default=86_400), 86_400)
+# A key IN_PROGRESS is held this long by the request running it (far above the longest request; gunicorn kills
+# a worker after 30 s); after it, a retry of a request that crashed runs again. At least a minute.
+IDEMPOTENCY_LEASE_SECONDS = max(env.int("IDEMPOTENCY_LEASE_SECONDS", default=300), 60)
+
+# /healthz answers within this many seconds, reporting a dependency that has not answered by then as down.
+HEALTHZ_TIMEOUT_SECONDS = env.float("HEALTHZ_TIMEOUT_SECONDS", default=1.5)
 
 # --- Outbox (billing_project/outbox; docs/operations.md) -------------------------------------
 # A relay holds the messages it claimed this long; a relay that dies meanwhile leaves them due again after it.

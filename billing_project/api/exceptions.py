@@ -17,6 +17,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from billing_project.errors import DomainError
+from billing_project.outage import RETRY_AFTER_SECONDS, dependency_failure, failure_body, log_failure, outage_response
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,11 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
 def rest_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.message, exc.fields), status=exc.http_status)
+    if (failure := dependency_failure(exc)) is not None:  # a database or broker down, silent or busy: 503
+        log_failure(exc, failure, getattr(context.get("request"), "path", ""))
+        return Response(
+            failure_body(failure, digit=False), status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -98,6 +104,8 @@ def json_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def json_server_error(request: HttpRequest) -> JsonResponse:
+    if (outage := outage_response(request)) is not None:  # a dependency failed before any view: 503, not 500
+        return outage
     return JsonResponse(
         error_body("INTERNAL_ERROR", "The server failed to handle the request; it has been logged."), status=500
     )

@@ -34,6 +34,7 @@ from billing_project.digit.envelope import (
 )
 from billing_project.digit.renderers import DigitJSONRenderer
 from billing_project.errors import DomainError, ValidationFailed
+from billing_project.outage import RETRY_AFTER_SECONDS, dependency_failure, failure_body, log_failure
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +87,11 @@ def _errors_for_validation(detail: Any, prefix: str = "") -> list[dict[str, Any]
 
 def digit_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Turn any refusal into ``{"ResponseInfo": null, "Errors": [...]}``."""
+    if (failure := dependency_failure(exc)) is not None:  # a database or broker down, silent or busy: 503
+        log_failure(exc, failure, getattr(context.get("request"), "path", ""))
+        return Response(
+            failure_body(failure, digit=True), status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+        )
     if isinstance(exc, ValidationFailed):
         errors = [error_entry(e.code, e.message, None, e.params) for e in exc.errors]
         return Response(errors_body(errors), status=status.HTTP_400_BAD_REQUEST)

@@ -1,8 +1,16 @@
-"""What a channel's deliver function raises, and what the staff services refuse with."""
+"""What a channel's deliver function raises, and the codes the staff services refuse with.
+
+The delivery errors are exceptions a caller (the relay) catches by type; the refusals of the staff services are
+raised as the kernel class of their HTTP meaning with a code below (docs/decisions.md, "Errors")."""
 
 from __future__ import annotations
 
-from billing_project.errors import ConflictError, NotFound
+from typing import Final
+
+#: 404 — no outbox message with that id.
+OUTBOX_MESSAGE_NOT_FOUND: Final = "OUTBOX_MESSAGE_NOT_FOUND"
+#: 409 — the message's state does not allow the action (retry a delivered one, discard one in flight).
+OUTBOX_MESSAGE_STATE: Final = "OUTBOX_MESSAGE_STATE"
 
 
 class DeliveryError(Exception):
@@ -22,13 +30,3 @@ class TransientDeliveryError(DeliveryError):
 class PermanentDeliveryError(DeliveryError):
     """Trying again cannot help (the receiver refused the message, the destination does not exist): PARKED at
     once, for staff to look at."""
-
-
-class OutboxMessageNotFound(NotFound):
-    code = "OUTBOX_MESSAGE_NOT_FOUND"
-
-
-class OutboxMessageStateError(ConflictError):
-    """The message is not in a state that allows the action (retry a delivered message, discard one in flight)."""
-
-    code = "OUTBOX_MESSAGE_STATE"

@@ -12,6 +12,8 @@ One pass (``outbox_relay``) repeats, until nothing is due or its bounds are reac
    left when the lease is nearly over is released (due again at once, the attempt not counted).
 3. **Record** each outcome in its own short transaction: DELIVERED; or PENDING again at now + a jittered,
    bounded exponential backoff; or PARKED with its error (a permanent error, or the channel's last attempt).
+   A message delivered after failed attempts means its receiver is back: the other messages for the same
+   channel and destination waiting for a retry are due at once.
 
 A relay killed between 1 and 3 leaves its rows leased: when the lease ends they are due again and delivered
 again — delivery is at least once, and channels pass the message id to receivers as their idempotency key. Two
@@ -265,6 +267,8 @@ def _record(claim: _Claim, outcome: _Outcome, *, token: str, report: RelayReport
             if updated:
                 report.delivered += 1
                 logger.info("outbox message delivered", extra=log)
+                if delivery.attempt > 1:
+                    _receiver_is_back(channel.name, delivery.destination, now=now)
             return
         mine = OutboxMessage.objects.filter(pk=delivery.id, status=OutboxStatus.PENDING, claimed_by=token)
         error = outcome.error[:_MAX_ERROR]
@@ -288,6 +292,20 @@ def _record(claim: _Claim, outcome: _Outcome, *, token: str, report: RelayReport
         ):
             report.retrying += 1
             logger.warning("outbox delivery failed; will retry", extra={**log, "error": error, "retry_in": delay})
+
+
+def _receiver_is_back(channel: str, destination: str, *, now: dt.datetime) -> None:
+    """A delivery that had failed before went through: the receiver is back, so the other messages for it that
+    wait for their next attempt are due now (not after their backoff, up to the channel's cap, after an outage).
+    Their attempts are not reset: a message that fails on its own still parks after the channel's attempts."""
+    OutboxMessage.objects.filter(
+        status=OutboxStatus.PENDING,
+        next_attempt_at__gt=now,
+        claimed_until__isnull=True,
+        attempts__gt=0,
+        channel=channel,
+        destination=destination,
+    ).update(next_attempt_at=now)
 
 
 def _release(ids: list[uuid.UUID], *, token: str) -> int:

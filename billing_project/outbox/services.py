@@ -8,21 +8,20 @@ import uuid
 
 from django.db import transaction
 
+from billing_project.errors import ConflictError, NotFound
 from billing_project.outbox.enqueue import _kick_after_commit
-from billing_project.outbox.errors import OutboxMessageNotFound, OutboxMessageStateError
+from billing_project.outbox.errors import OUTBOX_MESSAGE_NOT_FOUND, OUTBOX_MESSAGE_STATE
 from billing_project.outbox.models import OutboxMessage, OutboxStatus
+from billing_project.uuids import uuid_or_none
 
 logger = logging.getLogger("billing.outbox")
 
 
 def _locked(message_id: uuid.UUID | str) -> OutboxMessage:
-    try:
-        key = message_id if isinstance(message_id, uuid.UUID) else uuid.UUID(str(message_id))
-    except ValueError:
-        raise OutboxMessageNotFound(message=f"No outbox message {message_id}") from None
-    message = OutboxMessage.objects.select_for_update().filter(pk=key).first()
+    key = uuid_or_none(message_id)
+    message = OutboxMessage.objects.select_for_update().filter(pk=key).first() if key is not None else None
     if message is None:
-        raise OutboxMessageNotFound(message=f"No outbox message {message_id}")
+        raise NotFound(OUTBOX_MESSAGE_NOT_FOUND, f"No outbox message {message_id}")
     return message
 
 
@@ -37,9 +36,9 @@ def outbox_message_retry(*, message_id: uuid.UUID | str, actor: str, at: dt.date
     with transaction.atomic(durable=True):
         message = _locked(message_id)
         if message.status not in (OutboxStatus.PARKED, OutboxStatus.PENDING):
-            raise OutboxMessageStateError(message=f"A {message.status} message is not retried")
+            raise ConflictError(OUTBOX_MESSAGE_STATE, f"A {message.status} message is not retried")
         if _in_flight(message, at):
-            raise OutboxMessageStateError(message="The message is being delivered right now; try again shortly")
+            raise ConflictError(OUTBOX_MESSAGE_STATE, "The message is being delivered right now; try again shortly")
         message.status = OutboxStatus.PENDING
         message.attempts = 0
         message.next_attempt_at = at
@@ -69,9 +68,9 @@ def outbox_message_discard(*, message_id: uuid.UUID | str, actor: str, reason: s
         if message.status == OutboxStatus.DISCARDED:
             return message
         if message.status == OutboxStatus.DELIVERED:
-            raise OutboxMessageStateError(message="A DELIVERED message cannot be discarded")
+            raise ConflictError(OUTBOX_MESSAGE_STATE, "A DELIVERED message cannot be discarded")
         if _in_flight(message, at):
-            raise OutboxMessageStateError(message="The message is being delivered right now; try again shortly")
+            raise ConflictError(OUTBOX_MESSAGE_STATE, "The message is being delivered right now; try again shortly")
         note = f"discarded by {actor}: {reason}".strip()
         message.status = OutboxStatus.DISCARDED
         message.claimed_by, message.claimed_until = "", None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -10,8 +11,8 @@ import pytest
 from django.conf import settings as django_settings
 from pythonjsonlogger.json import JsonFormatter
 
-from billing_project.celery import app as celery_app
 from billing_project.logging import RequestIdFilter, request_id_var
+from tests.outage import celery_broker
 
 
 def _formatter() -> JsonFormatter:
@@ -43,16 +44,10 @@ def test_request_log_records_method_path_status_and_request_id(client, caplog):
 
 
 @pytest.fixture
-def broker(settings):
-    """Point Celery at a broker URL for one test, and put it back."""
-    previous = celery_app.conf.broker_url
-
-    def use(url: str) -> None:
-        settings.CELERY_TASK_ALWAYS_EAGER = False
-        celery_app.conf.broker_url = url
-
-    yield use
-    celery_app.conf.broker_url = previous
+def broker():
+    """Point Celery at a broker URL (not in-process) for one test, and put it back."""
+    with contextlib.ExitStack() as stack:
+        yield lambda url: stack.enter_context(celery_broker(url))
 
 
 @pytest.mark.django_db

@@ -14,6 +14,7 @@ import pytest
 from django.db import connection, transaction
 
 from billing_project import clock
+from billing_project.errors import ConflictError, NotFound
 from billing_project.outbox import (
     Channel,
     Delivery,
@@ -27,7 +28,6 @@ from billing_project.outbox import (
     outbox_enqueue,
 )
 from billing_project.outbox.backoff import backoff_seconds
-from billing_project.outbox.errors import OutboxMessageStateError
 from billing_project.outbox.models import OutboxThrottle
 from billing_project.outbox.relay import outbox_relay
 from billing_project.outbox.services import outbox_message_discard, outbox_message_retry
@@ -479,7 +479,7 @@ def test_staff_retry_brings_a_parked_message_back_now_with_fresh_attempts(
         later,
     )
     assert len(probe.deliveries) == 2
-    with pytest.raises(OutboxMessageStateError, match="DELIVERED"):
+    with pytest.raises(ConflictError, match="DELIVERED"):
         outbox_message_retry(message_id=message.pk, actor="ops", at=later)
 
 
@@ -497,18 +497,17 @@ def test_staff_discard_and_what_it_refuses(probe: Probe) -> None:
     )
     with clock.frozen(T0 + dt.timedelta(days=1)):
         assert outbox_relay().claimed == 0
-    with pytest.raises(OutboxMessageStateError):
+    with pytest.raises(ConflictError):
         outbox_message_retry(message_id=waiting.pk, actor="ops", at=T0)
     in_flight = _enqueue(not_before=T0)
     OutboxMessage.objects.filter(pk=in_flight.pk).update(
         claimed_by="h:1:x", claimed_until=T0 + dt.timedelta(seconds=60)
     )
-    with pytest.raises(OutboxMessageStateError, match="being delivered"):
+    with pytest.raises(ConflictError, match="being delivered"):
         outbox_message_discard(message_id=in_flight.pk, actor="ops", reason="r", at=T0)
-    from billing_project.outbox.errors import OutboxMessageNotFound
-
-    with pytest.raises(OutboxMessageNotFound):
+    with pytest.raises(NotFound) as missing:
         outbox_message_discard(message_id="not-a-uuid", actor="ops", reason="r", at=T0)
+    assert (missing.value.code, missing.value.http_status) == ("OUTBOX_MESSAGE_NOT_FOUND", 404)
 
 
 # --- the celery channel against a real broker ----------------------------------------------------------------------
@@ -577,3 +576,74 @@ def test_in_process_mode_runs_the_task_here_and_an_unknown_task_is_parked(django
         OutboxStatus.PARKED,
         "permanent: no Celery task named 'no.such.task' is registered",
     )
+
+
+# --- the beat schedules and the tasks ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_sweeps_are_scheduled_every_minute_by_the_migrations() -> None:
+    from django_celery_beat.models import PeriodicTask
+
+    rows = {
+        task.name: (task.task, task.enabled, task.interval.every, task.interval.period, task.expire_seconds)
+        for task in PeriodicTask.objects.select_related("interval").filter(
+            name__in=["Deliver due outbox messages", "Resubmit stale billing runs", "Resubmit stale payment imports"]
+        )
+    }
+    assert rows == {
+        "Deliver due outbox messages": ("kernel.outbox_sweep", True, 1, "minutes", 55),
+        "Resubmit stale billing runs": ("bills.resubmit_stale_runs", True, 1, "minutes", 55),
+        "Resubmit stale payment imports": ("payments.imports.resubmit_stale_runs", True, 1, "minutes", 55),
+    }
+
+
+def test_the_relay_tasks_are_named_and_acknowledged_late() -> None:
+    from billing_project.outbox.tasks import outbox_deliver
+
+    assert [(task.name, task.acks_late) for task in (outbox_deliver, outbox_sweep)] == [
+        ("kernel.outbox_deliver", True),
+        ("kernel.outbox_sweep", True),
+    ]
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_channel_is_handed_to_the_deliver_task_not_delivered_in_the_request(redis_broker: Any) -> None:
+    import ast
+
+    from billing_project.outbox.tasks import outbox_deliver
+
+    slow = Probe()
+    with channel_registered(Channel(name="webhook-test", deliver=slow, inline=False)):
+        with transaction.atomic():
+            message = outbox_enqueue(channel="webhook-test", destination="https://example.test/hook", payload={"a": 1})
+        assert slow.deliveries == []  # the committing process did not wait for the receiver
+        [queued] = redis_broker()
+        assert queued["task"] == "kernel.outbox_deliver"
+        kwargs = ast.literal_eval(queued["kwargsrepr"])
+        assert kwargs == {"message_ids": [str(message.pk)]}
+        outbox_deliver.apply(kwargs=kwargs)  # what a worker does with it
+    assert slow.ids == [str(message.pk)]
+    assert _row(message).status == OutboxStatus.DELIVERED
+
+
+@pytest.mark.django_db
+def test_when_a_receiver_is_back_what_waited_for_it_is_due_at_once(probe: Probe) -> None:
+    probe.script.extend([TransientDeliveryError("down")] * 3)
+    with clock.frozen(T0), transaction.atomic():
+        first = outbox_enqueue(channel="probe", destination="x", payload={"n": 1}, not_before=T0)
+        second = outbox_enqueue(channel="probe", destination="x", payload={"n": 2}, not_before=T0)
+        elsewhere = outbox_enqueue(channel="probe", destination="y", payload={"n": 3}, not_before=T0)
+    with clock.frozen(T0):
+        assert outbox_relay().retrying == 3  # the receivers are down
+    OutboxMessage.objects.filter(pk=second.pk).update(next_attempt_at=T0 + dt.timedelta(minutes=10))
+    OutboxMessage.objects.filter(pk=elsewhere.pk).update(next_attempt_at=T0 + dt.timedelta(minutes=10))
+    due = _row(first).next_attempt_at
+    with clock.frozen(due):
+        report = outbox_relay()
+    assert (report.delivered, report.claimed) == (2, 2)  # the first went through, so the second was due at once
+    assert (_row(first).status, _row(second).status) == (OutboxStatus.DELIVERED, OutboxStatus.DELIVERED)
+    waiting = _row(elsewhere)  # another destination keeps its backoff
+    assert (waiting.status, waiting.next_attempt_at) == (OutboxStatus.PENDING, T0 + dt.timedelta(minutes=10))
