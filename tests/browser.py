@@ -4,7 +4,8 @@ Reusable by any browser test (the back-office here, the citizen pay pages later)
 test module or a ``conftest.py`` (``from tests.browser import browser, page  # noqa: F401``) and mark the tests
 ``pytestmark = BROWSER_MARKS`` — a live server needs committed rows, so the database is transactional.
 
-- ``browser`` (session): ``/usr/bin/chromium`` headless, never a downloaded browser. Missing Chromium or
+- ``browser`` (per module): ``/usr/bin/chromium`` headless, never a downloaded browser; closed (with Playwright's
+  driver) after the module, so no browser process outlives the tests that use it. Missing Chromium or
   Playwright skips the tests on a developer's machine and FAILS them in CI (``CI=true``), like PostgreSQL.
 - ``page`` (per test): a fresh context (no cookies) and page, 1280×860, a 10 s timeout for every wait.
 - ``login(page, live_server, username, password)``: signs in through the admin's login form.
@@ -41,7 +42,7 @@ TIMEOUT_MS = 10_000
 BROWSER_MARKS = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         _unavailable(f"needs Chromium at {CHROMIUM} (apt-get install -y chromium)")
