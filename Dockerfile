@@ -6,4 +6,4 @@ RUN pip install --upgrade pip && pip install -e .
 COPY . .
 RUN DJANGO_SECRET_KEY=build-only python manage.py collectstatic --no-input
 EXPOSE 8000
-CMD ["gunicorn", "billing_project.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "python:billing_project.gunicorn_conf", "billing_project.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -7,7 +7,7 @@ PORT ?= 8000
 # The service's own address: printed by seed_demo and given to the payment gateway for its callbacks.
 export PAYMENT_GATEWAY_CALLBACK_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: install run test check lint typecheck imports migrations-check schema-check worker beat migrate demo clean
+.PHONY: install run test check lint typecheck imports migrations-check schema-check conformance worker beat migrate demo clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ migrations-check: install
 
 schema-check: install
 	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+## The bounded Schemathesis run over every operation of the OpenAPI schema (a live gunicorn on a scratch database;
+## PostgreSQL when DATABASE_URL is set, else SQLite). tests/conformance/schemathesis_run.py --help for options.
+conformance: install
+	$(PY) -m tests.conformance.schemathesis_run
 
 ## Static gates of DESIGN.md §6 (everything but the tests).
 gates: lint typecheck imports migrations-check schema-check

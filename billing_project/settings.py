@@ -30,6 +30,10 @@ else:
 DEBUG = env.bool("DJANGO_DEBUG", default=not PRODUCTION)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "billing_project.boundary.csrf_failure"
+# Request bodies (billing_project/boundary.py): JSON and forms up to DATA_UPLOAD_MAX_MEMORY_SIZE (Django's 2.5 MB);
+# a multipart upload (payment import files are at most 10 MB) up to this; larger ones are refused with 413.
+MULTIPART_MAX_BODY_BYTES = env.int("MULTIPART_MAX_BODY_BYTES", default=12 * 1024 * 1024)
 
 INSTALLED_APPS = [
     "billing_project.apps.BackOfficeAdminConfig",
@@ -57,9 +61,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "billing_project.middleware.RequestIdMiddleware",
+    # NULs, deep JSON and oversized bodies refused before anything parses them; API errors JSON in the face's format.
+    "billing_project.boundary.BoundaryMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "billing_project.boundary.ApiCommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -175,7 +181,7 @@ REST_FRAMEWORK = {
         "billing_project.api.ordering.StrictOrderingFilter",
     ],
     "EXCEPTION_HANDLER": "billing_project.api.exceptions.rest_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "billing_project.api.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 if DEBUG:
@@ -184,11 +190,18 @@ if DEBUG:
         "rest_framework.renderers.BrowsableAPIRenderer",
     ]
 
+# /api/schema/ and /api/docs/ describe the code only (paths, fields, enums of fixed choices): no tenant data, no
+# secrets. Public by default, as the reference's contracts are; API_DOCS_PUBLIC=false asks for a login or token.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=True)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Billing service API",
     "DESCRIPTION": "Demands, bills, payments and amendments. The DIGIT-compatible face lives under /billing-service/.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": [
+        "rest_framework.permissions.AllowAny" if API_DOCS_PUBLIC else "rest_framework.permissions.IsAuthenticated"
+    ],
     # Swagger UI assets are served from this service, not a CDN (works offline and under a strict CSP).
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -388,7 +401,10 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "billing_project.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "billing_project.logging.RequestIdFilter"},
+        "redact_secrets": {"()": "billing_project.logging.RedactSecretsFilter"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -397,10 +413,18 @@ LOGGING = {
         },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["request_id", "redact_secrets"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's default config gives "django" and "django.server" (runserver's request lines) handlers of
+        # their own, so every line came out twice (plain and JSON); here they only propagate to the one handler.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "django.server": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
         "django.db.backends": {"level": "WARNING"},
     },
 }

@@ -43,6 +43,7 @@ PAYMENT_REASON_REQUIRED: Final = "PAYMENT_REASON_REQUIRED"
 PAYMENT_NOT_REMITTABLE: Final = "PAYMENT_NOT_REMITTABLE"  # 409
 PAYMENT_WRITEBACK_INVALID: Final = "PAYMENT_WRITEBACK_INVALID"  # the pure write-back refused a plan
 PAYMENT_REVERSAL_CONFLICT: Final = "PAYMENT_REVERSAL_CONFLICT"  # 409: later writes used what it applied
+PAYMENT_BELOW_MINIMUM: Final = "PAYMENT_BELOW_MINIMUM"  # a part payment below the service's minAmountPayable
 
 
 def bill_expired(bill_id: object) -> DomainError:
@@ -53,6 +54,16 @@ def bill_expired(bill_id: object) -> DomainError:
 def bill_already_paid(bill_id: object) -> DomainError:
     """The reference's refusal of a paid bill, with its message and the bill id."""
     return DomainError(BILL_ALREADY_PAID, BILL_ALREADY_PAID_MESSAGE, params=[str(bill_id)])
+
+
+def bill_paid_in_part(bill_id: object, consumer_code: str) -> DomainError:
+    """A PARTIALLY_PAID bill: the reference's code (clients match on it), with what to do next."""
+    return DomainError(
+        BILL_ALREADY_PAID,
+        f"Bill {bill_id} has been paid in part; the remaining dues of {consumer_code} are on a new bill: fetch the "
+        "current bill and pay that one",
+        params=[str(bill_id)],
+    )
 
 
 __all__ = [
@@ -72,6 +83,7 @@ __all__ = [
     "INVALID_PAYMENTMODE",
     "INVALID_TENANT_ID",
     "PAYMENT_ALREADY_REVERSED",
+    "PAYMENT_BELOW_MINIMUM",
     "PAYMENT_DUPLICATE_TRANSACTION_NUMBER",
     "PAYMENT_NOT_DISHONOURABLE",
     "PAYMENT_NOT_FOUND",
@@ -83,4 +95,5 @@ __all__ = [
     "PAYMENT_WRITEBACK_INVALID",
     "bill_already_paid",
     "bill_expired",
+    "bill_paid_in_part",
 ]

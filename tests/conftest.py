@@ -113,3 +113,32 @@ def redis_broker() -> Any:
     with celery_broker(url):
         yield queued
     client.delete("celery")
+
+
+_SERVICE_HINTS = {
+    "needs PostgreSQL": "PostgreSQL: set DATABASE_URL=postgres://USER@HOST:5432/DB",
+    "needs Redis": "Redis: run redis-server, or set TEST_REDIS_URL=redis://HOST:6379/N",
+}
+
+
+def service_skip_summary(reasons: list[str]) -> list[str]:
+    """One line per missing service: how many tests it skipped and how to provide it."""
+    lines = []
+    for marker, hint in _SERVICE_HINTS.items():
+        count = sum(1 for reason in reasons if marker in reason)
+        if count:
+            lines.append(
+                f"{count} tests skipped: they need {hint}" if count != 1 else f"1 test skipped: it needs {hint}"
+            )
+    return lines
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say once, at the end, why tests were skipped (make test on SQLite skips the PostgreSQL ones)."""
+    reasons = []
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = getattr(report, "longrepr", None)
+        if isinstance(longrepr, tuple) and len(longrepr) == 3:
+            reasons.append(str(longrepr[2]))
+    for line in service_skip_summary(reasons):
+        terminalreporter.write_line(line, yellow=True)

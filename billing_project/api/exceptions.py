@@ -1,7 +1,8 @@
 """One REST error body for every failure: ``{"code", "message", "fields"}``.
 
 Validation errors, 404, 403, 401, parse errors and domain errors all come out in this shape; nothing
-the client sends produces an HTML page or a 500.
+the client sends produces an HTML page or a 500. Django's handlers (``handler400/403/404/500``) answer in the
+face of the path (``billing_project.boundary``): the DIGIT prefixes get ``{"ResponseInfo": null, "Errors": [...]}``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from billing_project.boundary import status_error
 from billing_project.errors import DomainError
 from billing_project.outage import RETRY_AFTER_SECONDS, dependency_failure, failure_body, log_failure, outage_response
 
@@ -100,22 +102,18 @@ def rest_exception_handler(exc: Exception, context: dict[str, Any]) -> Response 
 
 
 def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse(error_body("NOT_FOUND", "No such resource."), status=404)
+    return status_error(request.path, 404)
 
 
 def json_server_error(request: HttpRequest) -> JsonResponse:
     if (outage := outage_response(request)) is not None:  # a dependency failed before any view: 503, not 500
         return outage
-    return JsonResponse(
-        error_body("INTERNAL_ERROR", "The server failed to handle the request; it has been logged."), status=500
-    )
+    return status_error(request.path, 500)
 
 
 def json_bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse(error_body("BAD_REQUEST", "The request could not be understood."), status=400)
+    return status_error(request.path, 400)
 
 
 def json_forbidden(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse(
-        error_body("PERMISSION_DENIED", "You do not have permission to perform this action."), status=403
-    )
+    return status_error(request.path, 403)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import django_filters
 
+from billing_project.api.filters import IsoDateTimeFilter
 from billing_project.api.types import FilterSet
 from bills.models import Bill, BillStatus
 
@@ -13,10 +14,10 @@ class BillFilter(FilterSet):
     bill_number = django_filters.CharFilter()
     status = django_filters.ChoiceFilter(choices=BillStatus.choices, help_text="Stored status")
     mobile_number = django_filters.CharFilter(help_text="The payer's mobile number on the bill")
-    created_from = django_filters.IsoDateTimeFilter(
+    created_from = IsoDateTimeFilter(
         field_name="bill_date", lookup_expr="gte", help_text="Bill date on or after (ISO 8601)"
     )
-    created_to = django_filters.IsoDateTimeFilter(
+    created_to = IsoDateTimeFilter(
         field_name="bill_date", lookup_expr="lte", help_text="Bill date on or before (ISO 8601)"
     )
 

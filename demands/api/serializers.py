@@ -187,9 +187,13 @@ class DemandHistoryRowSerializer(ModelSerializer):
         ]
 
 
-class DemandHistorySerializer(Serializer):
-    demand = DemandHistoryRowSerializer()
+class DemandHistorySerializer(DemandHistoryRowSerializer):
+    """One revision of a demand as answered: the demand's row with its lines under ``details``."""
+
     details = DetailHistorySerializer(many=True)
+
+    class Meta(DemandHistoryRowSerializer.Meta):
+        fields = [*DemandHistoryRowSerializer.Meta.fields, "details"]
 
     def to_representation(self, instance: HistoryEntry) -> dict[str, Any]:
         row = DemandHistoryRowSerializer(instance.demand).data

@@ -7,11 +7,13 @@ city's rows plus the state's rows the city does not override).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import django_filters as filters
 from django.db.models import QuerySet
 
+from billing_project.api.filters import IsoDateTimeFilter
 from billing_project.api.types import FilterSet
 from masters import selectors
 from masters.models import (
@@ -59,8 +61,8 @@ class BusinessServiceFilter(FilterSet):
     name = filters.CharFilter(field_name="business_service", lookup_expr="icontains", help_text="Display name contains")
     type = filters.CharFilter(field_name="type")
     is_active = filters.BooleanFilter()
-    updated_after = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
-    updated_before = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="lte")
+    updated_after = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_before = IsoDateTimeFilter(field_name="updated_at", lookup_expr="lte")
 
     class Meta:
         model = BusinessService
@@ -95,11 +97,11 @@ class TaxPeriodFilter(FilterSet):
     code = CharInFilter(field_name="code", help_text="Period codes, comma-separated")
     period_cycle = filters.CharFilter(field_name="period_cycle")
     financial_year = filters.CharFilter(field_name="financial_year", help_text="e.g. 2024-25")
-    from_date_after = filters.IsoDateTimeFilter(field_name="from_date", lookup_expr="gte", help_text="from_date >= x")
-    from_date_before = filters.IsoDateTimeFilter(field_name="from_date", lookup_expr="lte", help_text="from_date <= x")
-    to_date_after = filters.IsoDateTimeFilter(field_name="to_date", lookup_expr="gte", help_text="to_date >= x")
-    to_date_before = filters.IsoDateTimeFilter(field_name="to_date", lookup_expr="lte", help_text="to_date <= x")
-    date = filters.IsoDateTimeFilter(method="filter_date", help_text="Periods containing this moment")
+    from_date_after = IsoDateTimeFilter(field_name="from_date", lookup_expr="gte", help_text="from_date >= x")
+    from_date_before = IsoDateTimeFilter(field_name="from_date", lookup_expr="lte", help_text="from_date <= x")
+    to_date_after = IsoDateTimeFilter(field_name="to_date", lookup_expr="gte", help_text="to_date >= x")
+    to_date_before = IsoDateTimeFilter(field_name="to_date", lookup_expr="lte", help_text="to_date <= x")
+    date = IsoDateTimeFilter(method="filter_date", help_text="Periods containing this moment")
 
     class Meta:
         model = TaxPeriod
@@ -108,7 +110,7 @@ class TaxPeriodFilter(FilterSet):
     def filter_effective_for(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return queryset.filter(pk__in=selectors.tax_periods_for(value).values("pk"))
 
-    def filter_date(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
+    def filter_date(self, queryset: QuerySet[Any], name: str, value: dt.datetime) -> QuerySet[Any]:
         return queryset.filter(from_date__lte=value, to_date__gte=value)
 
 
@@ -132,8 +134,8 @@ class PayerFilter(FilterSet):
     email = filters.CharFilter(field_name="email", lookup_expr="iexact")
     type = filters.ChoiceFilter(choices=PayerType.choices)
     active = filters.BooleanFilter()
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
 
     class Meta:
         model = Payer

@@ -358,11 +358,12 @@ def id_format_create(*, tenant_code: str, id_name: str, format: str) -> IdFormat
     )
 
 
-def id_format_update(*, id_format_id: int, format: str) -> IdFormat:
-    """Change the template of an id format (its name and tenant stay)."""
+def id_format_update(*, id_format_id: int, format: str | None = None) -> IdFormat:
+    """Change the template of an id format (its name and tenant stay); ``format=None`` changes nothing."""
     with transaction.atomic(durable=True):
         instance = _locked(IdFormat, id_format_id, "id format")
-        instance.format = format
-        _full_clean(instance)
-        instance.save(update_fields=["format"])
+        if format is not None:
+            instance.format = format
+            _full_clean(instance)
+            instance.save(update_fields=["format"])
     return instance

@@ -8,6 +8,7 @@ from typing import Any
 import django_filters
 from django.db.models import QuerySet
 
+from billing_project.api.filters import IsoDateTimeFilter
 from billing_project.api.types import FilterSet
 from payments.models import Payment, PaymentDetail, PaymentMode, PaymentStatus
 
@@ -24,10 +25,10 @@ class PaymentFilter(FilterSet):
     payment_mode = django_filters.ChoiceFilter(choices=PaymentMode.choices)
     status = django_filters.ChoiceFilter(choices=PaymentStatus.choices)
     mobile_number = django_filters.CharFilter()
-    created_from = django_filters.IsoDateTimeFilter(
+    created_from = IsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", help_text="Taken on or after (ISO 8601)"
     )
-    created_to = django_filters.IsoDateTimeFilter(
+    created_to = IsoDateTimeFilter(
         field_name="created_at", lookup_expr="lte", help_text="Taken on or before (ISO 8601)"
     )
 

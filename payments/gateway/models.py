@@ -56,6 +56,7 @@ class AttentionReason(models.TextChoices):
     GATEWAY_UNREACHABLE = "GATEWAY_UNREACHABLE", "Too many transient gateway failures in a row"
     UNAPPLIED = "UNAPPLIED", "Money taken but the bill could not take it: refund or apply manually"
     AMOUNT_MISMATCH = "AMOUNT_MISMATCH", "The gateway stated another amount"
+    CURRENCY_MISMATCH = "CURRENCY_MISMATCH", "The gateway stated another currency"
     GATEWAY_ID_MISMATCH = "GATEWAY_ID_MISMATCH", "The gateway stated another transaction id"
     CONFLICTING_FINAL_VERDICT = "CONFLICTING_FINAL_VERDICT", "The gateway contradicts a final status"
     INITIATE_REJECTED = "INITIATE_REJECTED", "The gateway refused to create the transaction"

@@ -32,10 +32,12 @@ from payments.errors import (
     INVALID_INST_NUMBER,
     INVALID_PAYMENTDETAIL,
     INVALID_PAYMENTMODE,
+    PAYMENT_BELOW_MINIMUM,
     PAYMENT_PAYER_NOT_FOUND,
     PAYMENT_TENANT_REQUIRED,
     bill_already_paid,
     bill_expired,
+    bill_paid_in_part,
 )
 from payments.models import PaymentMode
 from payments.selectors import PAYMENT_ROLES
@@ -59,6 +61,7 @@ class ServiceRules:
     fractional_payment_allowed: bool
     advance_heads: frozenset[str]
     advance_tax_head: str | None
+    min_amount_payable: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,8 @@ class _Errors:
 def bill_state_error(bill: Bill, account: ConsumerAccount, at: dt.datetime) -> DomainError | None:
     """BILL_ALREADY_PAID for a paid bill; BILL_EXPIRED unless it is ACTIVE and current (not past its expiry,
     built from its account's present revision)."""
+    if bill.status == BillStatus.PARTIALLY_PAID:
+        return bill_paid_in_part(bill.pk, bill.consumer_code)
     if bill.status in PAID_STATUSES:
         return bill_already_paid(bill.pk)
     if not is_current(bill, account, at):
@@ -119,7 +124,6 @@ def payment_validate(*, caller: Caller, payment: PaymentInput, at: dt.datetime) 
     errors = _Errors()
     bill_ids = _bill_ids(payment.details, errors)
     _check_totals(payment, errors)
-    _check_instrument(payment, errors)
     errors.raise_if_any()
 
     bills = {
@@ -136,6 +140,8 @@ def payment_validate(*, caller: Caller, payment: PaymentInput, at: dt.datetime) 
     services = _service_rules(payment.tenant_code, {bill.business_service for bill in bills.values()})
     for detail, bill_id in zip(payment.details, bill_ids, strict=True):
         _check_detail(payment, detail, bills[bill_id], services.get(bills[bill_id].business_service), at, errors)
+    if not any(payment.payment_mode in rules.collection_modes_not_allowed for rules in services.values()):
+        _check_instrument(payment, errors)  # a mode's instrument matters only where the mode is allowed
     payer = _payer(payment, bills[bill_ids[0]], errors)
     errors.raise_if_any()
     return PaymentPlan(payment=payment, bill_ids=bill_ids, bills=bills, services=services, payer=payer)
@@ -228,6 +234,7 @@ def _service_rules(tenant_code: str, codes: set[str]) -> dict[str, ServiceRules]
             fractional_payment_allowed=service.fractional_payment_allowed,
             advance_heads=frozenset(advance_heads),
             advance_tax_head=advance_heads[0] if advance_heads else None,
+            min_amount_payable=service.min_amount_payable,
         )
     return rules
 
@@ -271,6 +278,16 @@ def _check_detail(
         errors.add(INVALID_PAYMENTDETAIL, f"A zero payment is only allowed for a zero bill; bill {bill.pk} is {total}")
     elif paid < total and not rules.part_payment_allowed:
         errors.add(INVALID_PAYMENTDETAIL, "The amount to be paid is less than amount due")
+    elif paid < total and rules.min_amount_payable is not None and paid < rules.min_amount_payable:
+        minimum = to_money(rules.min_amount_payable)
+        errors.extend(
+            DomainError(
+                PAYMENT_BELOW_MINIMUM,
+                f"The amount paid {paid} is below the minimum part payment {minimum} of {rules.code} for bill "
+                f"{bill.pk}: pay at least {minimum} or the whole due {total}",
+                params=[str(bill.pk)],
+            )
+        )
     if paid > total and not rules.is_advance_allowed:
         errors.add(INVALID_PAYMENTDETAIL, "The amount to be paid is more than amount due")
     if not rules.fractional_payment_allowed:

@@ -243,11 +243,10 @@ def test_digit_missing_token_is_401_in_the_errors_envelope(alice, body):
     ("request_info", "headers"),
     [
         ({"authToken": "not-a-token"}, {}),
-        ({"authToken": "nul\u0000byte"}, {}),
         ({"authToken": "x" * 500}, {}),
         ({}, {"HTTP_AUTHORIZATION": "Bearer not-a-token"}),
     ],
-    ids=["unknown", "nul", "long", "header"],
+    ids=["unknown", "long", "header"],
 )
 def test_digit_invalid_token_is_401_in_the_errors_envelope(alice, request_info, headers):
     response = echo({"RequestInfo": request_info}, **headers)
@@ -263,6 +262,13 @@ def test_digit_invalid_token_is_401_in_the_errors_envelope(alice, request_info, 
             }
         ],
     }
+
+
+def test_a_nul_in_the_token_is_refused_at_the_boundary_before_authentication(alice):
+    # billing_project/boundary.py refuses every NUL before a view runs (this test URL is outside the API prefixes,
+    # so the refusal is plain text; under them it is MALFORMED_REQUEST in the face's format).
+    response = echo({"RequestInfo": {"authToken": "nul\u0000byte"}})
+    assert (response.status_code, response.content) == (400, b"NUL characters are not accepted (found in the body).")
 
 
 @pytest.mark.parametrize(

@@ -475,6 +475,29 @@ def test_id_format_create_and_update(masters, api_client_for):
     assert IdFormat.objects.get(pk=body["id"]).format == "ASR2-[SEQ_ASR]"
 
 
+def test_an_empty_patch_changes_nothing_on_every_master(masters, api_client_for):
+    """PATCH {} is a partial update with no changes: 200 and the row as it was (it was a TypeError 500 on id
+    formats)."""
+    client = api_client_for("admin", {"pb": [Role.BILLING_ADMIN]})
+    for path, row in (
+        ("id-formats", masters["pb_bill"]),
+        ("business-services", masters["pb_pt"]),
+        ("tax-heads", masters["pt_tax"]),
+        ("tax-periods", masters["pt_2024"]),
+    ):
+        before = client.get(f"/api/v1/{path}/{row.pk}/").json()
+        response = client.patch(f"/api/v1/{path}/{row.pk}/", {}, format="json")
+        assert (response.status_code, response.json()) == (200, before), path
+    patched = client.patch(f"/api/v1/id-formats/{masters['pb_bill'].pk}/", {"format": "PB-[SEQ_PB2]"}, format="json")
+    assert (patched.status_code, patched.json()["format"]) == (200, "PB-[SEQ_PB2]")
+    assert IdFormat.objects.get(pk=masters["pb_bill"].pk).format == "PB-[SEQ_PB2]"
+    put = client.put(f"/api/v1/id-formats/{masters['pb_bill'].pk}/", {}, format="json")
+    assert (put.status_code, put.json()) == (
+        400,
+        {"code": "VALIDATION_ERROR", "message": "Invalid input.", "fields": {"format": ["This field is required."]}},
+    )
+
+
 # --- the catalogue services behind the endpoints (rules the REST serializers do not pre-empt) ---
 
 

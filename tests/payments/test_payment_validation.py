@@ -132,9 +132,20 @@ def test_a_cancelled_bill(bill, cashier, employee):
 
 
 def test_a_paid_bill(bill, cashier):
+    pay(cashier, bill, "950")
+    error = refused(cashier, pay_input(bill, "950"))
+    assert (error.code, error.message) == ("BILL_ALREADY_PAID", "Bill has already been paid or is in pending state")
+
+
+def test_a_bill_paid_in_part_says_a_new_bill_must_be_fetched_for_the_rest(bill, cashier):
     pay(cashier, bill, "500")
     error = refused(cashier, pay_input(bill, "450"))
-    assert (error.code, error.message) == ("BILL_ALREADY_PAID", "Bill has already been paid or is in pending state")
+    assert (error.code, error.message, error.params) == (
+        "BILL_ALREADY_PAID",
+        f"Bill {bill.pk} has been paid in part; the remaining dues of PT-107-001 are on a new bill: fetch the "
+        "current bill and pay that one",
+        [str(bill.pk)],
+    )
 
 
 def test_a_detail_of_another_business_service(bill, cashier):
@@ -181,6 +192,38 @@ def test_amounts_beyond_the_cent(bill, cashier):
 
 def test_a_payment_mode_the_business_service_does_not_allow(bill, cashier):
     error = refused(cashier, pay_input(bill, "950", mode="DD"))
+    assert (error.code, error.message) == (
+        "INVALID_PAYMENTDETAIL",
+        f"The paymentMode: DD is not allowed for the bill: {bill.pk}",
+    )
+
+
+def test_a_part_payment_below_the_services_minimum_is_refused(bill, cashier):
+    """PT's minAmountPayable is 100 (seed): a part payment must be at least that (reference §3.1: the minimum of a
+    part payment; enforced here, not only by a UI)."""
+    error = refused(cashier, pay_input(bill, "50"))
+    assert (error.code, error.message, error.params) == (
+        "PAYMENT_BELOW_MINIMUM",
+        f"The amount paid 50.00 is below the minimum part payment 100.00 of PT for bill {bill.pk}: pay at least "
+        "100.00 or the whole due 950.00",
+        [str(bill.pk)],
+    )
+    assert pay(cashier, bill, "100").total_amount_paid == D("100.00")
+
+
+def test_a_bill_below_the_minimum_may_be_paid_whole(employee, cashier):
+    small = make_bill(employee, pt_demand(details=(line("PT_TAX", "80"),)))
+    assert refused(cashier, pay_input(small, "50")).code == "PAYMENT_BELOW_MINIMUM"
+    assert pay(cashier, small, "80").total_amount_paid == D("80.00")
+
+
+def test_without_a_minimum_any_part_payment_is_taken(bill, cashier):
+    BusinessService.objects.filter(code="PT").update(min_amount_payable=None)
+    assert pay(cashier, bill, "1").total_amount_paid == D("1.00")
+
+
+def test_a_mode_the_service_does_not_allow_is_refused_before_its_instrument_is_checked(bill, cashier):
+    error = refused(cashier, pay_input(bill, "950", mode="DD", instrument_number="", instrument_date=None))
     assert (error.code, error.message) == (
         "INVALID_PAYMENTDETAIL",
         f"The paymentMode: DD is not allowed for the bill: {bill.pk}",

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing_project import clock
-from billing_project.api.schema import rest_errors
+from billing_project.api.schema import ERROR_RESPONSE, rest_errors
 from billing_project.api.types import GenericViewSet
 from masters.access import HasTenantRole, caller_for
 from payments.gateway.api.filters import GatewayTransactionFilter
@@ -87,6 +87,15 @@ def _declared_length(request: Request) -> int:
         return 0
 
 
+# The view answers {"outcome", "detail"}; what the API boundary refuses first (a NUL, JSON nested too deep, an
+# unknown URL) is the REST error body.
+_CALLBACK_OR_ERROR = PolymorphicProxySerializer(
+    component_name="CallbackRefusal",
+    serializers=[CallbackAnswerSerializer, ERROR_RESPONSE],
+    resource_type_field_name=None,
+)
+
+
 class GatewayCallbackView(APIView):
     """The gateway's signed callback. The raw body is read before any parsing (the signature covers it)."""
 
@@ -98,10 +107,12 @@ class GatewayCallbackView(APIView):
         request=OpenApiTypes.OBJECT,
         responses={
             200: CallbackAnswerSerializer,
-            400: OpenApiResponse(CallbackAnswerSerializer, description="Malformed, or amount/id mismatch"),
+            400: OpenApiResponse(
+                _CALLBACK_OR_ERROR, description="Malformed, or amount/currency/id mismatch (or refused at the boundary)"
+            ),
             401: OpenApiResponse(CallbackAnswerSerializer, description="Missing or invalid signature"),
-            404: OpenApiResponse(CallbackAnswerSerializer, description="No such gateway"),
-            413: OpenApiResponse(CallbackAnswerSerializer, description="Body too large (not stored)"),
+            404: OpenApiResponse(_CALLBACK_OR_ERROR, description="No such gateway"),
+            413: OpenApiResponse(_CALLBACK_OR_ERROR, description="Body too large (not stored)"),
         },
         auth=[],
     )

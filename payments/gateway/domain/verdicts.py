@@ -2,7 +2,7 @@
 
 ``verdict_decide`` is the rule every source of verdicts goes through (callback, poll, reconciliation, direct
 charge, settlement import): a final state never changes, stale and out-of-order verdicts are ignored, and a
-verdict whose amount or gateway id does not match ours is refused.
+verdict whose amount, currency or gateway id does not match ours is refused.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ Result = Literal["applied", "duplicate", "stale", "rejected"]
 
 # Reasons of a rejected verdict.
 AMOUNT_MISMATCH = "AMOUNT_MISMATCH"
+CURRENCY_MISMATCH = "CURRENCY_MISMATCH"
 GATEWAY_ID_MISMATCH = "GATEWAY_ID_MISMATCH"
 CONFLICTING_FINAL_VERDICT = "CONFLICTING_FINAL_VERDICT"
 INVALID_STATUS = "INVALID_STATUS"
@@ -35,8 +36,8 @@ INVALID_STATUS = "INVALID_STATUS"
 class GatewayVerdict:
     """The gateway's word on one transaction: ``status`` PENDING, SUCCESS or FAILURE.
 
-    ``amount`` None means "not stated" (not checked); ``sequence`` None means the source has no ordering
-    (a status query), ``decline`` is HARD or SOFT for a FAILURE when the gateway says so.
+    ``amount`` None and ``currency`` "" mean "not stated" (not checked); ``sequence`` None means the source has
+    no ordering (a status query), ``decline`` is HARD or SOFT for a FAILURE when the gateway says so.
     """
 
     status: str
@@ -46,6 +47,7 @@ class GatewayVerdict:
     sequence: int | None = None
     occurred_at: dt.datetime | None = None
     decline: str = ""
+    currency: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,10 +77,11 @@ def verdict_decide(
     last_sequence: int,
     gateway_transaction_id: str | None,
     amount: Decimal,
+    currency: str,
     verdict: GatewayVerdict,
 ) -> Decision:
     """Whether ``verdict`` moves a transaction in ``current_status`` (INITIATED, PENDING, UNKNOWN, SUCCESS,
-    FAILURE) that has seen callbacks up to ``last_sequence``."""
+    FAILURE) that has seen callbacks up to ``last_sequence``, for ``amount`` in ``currency``."""
     if verdict.status not in VERDICT_STATUSES:
         return Decision(REJECTED, INVALID_STATUS)
     if (
@@ -89,6 +92,8 @@ def verdict_decide(
         return Decision(REJECTED, GATEWAY_ID_MISMATCH)
     if verdict.amount is not None and verdict.amount != amount:
         return Decision(REJECTED, AMOUNT_MISMATCH)
+    if verdict.currency and verdict.currency.strip().upper() != currency.strip().upper():
+        return Decision(REJECTED, CURRENCY_MISMATCH)
     if current_status in FINAL_STATUSES:
         if verdict.status == current_status:
             return Decision(DUPLICATE, f"already {current_status}")

@@ -6,7 +6,8 @@ the endpoint is open to anyone, so an unverified caller cannot make us store lar
 adapter verifies the signature (constant time, timestamp tolerance) and parses the body; an unsigned, tampered
 or stale-signed callback is answered 401 and changes nothing, a malformed one 400. A verified one goes through
 ``gateway_verdict_apply`` (source CALLBACK): applied, duplicate and stale answer 200 (the gateway stops
-re-sending), an amount or id mismatch 400 (and the transaction goes to the queue).
+re-sending), an amount, currency or id mismatch 400 (recorded with its reason; the transaction is not moved
+and goes to the reconciliation queue with that reason for staff).
 """
 
 from __future__ import annotations
@@ -110,6 +111,7 @@ def gateway_callback_receive(
             sequence=event.sequence,
             occurred_at=event.occurred_at,
             decline=event.decline,
+            currency=event.currency,
         ),
         source=SOURCE_CALLBACK,
         at=at,

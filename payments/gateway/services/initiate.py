@@ -227,6 +227,7 @@ def verdict_of(info: TransactionInfo) -> GatewayVerdict:
         sequence=None,
         occurred_at=None,
         decline=info.decline,
+        currency=info.currency,
     )
 
 

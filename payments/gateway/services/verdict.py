@@ -31,6 +31,7 @@ from payments.gateway.domain.verdicts import (
     AMOUNT_MISMATCH,
     APPLIED,
     CONFLICTING_FINAL_VERDICT,
+    CURRENCY_MISMATCH,
     DUPLICATE,
     FAILURE,
     GATEWAY_ID_MISMATCH,
@@ -70,6 +71,7 @@ SOURCES = frozenset({SOURCE_CALLBACK, SOURCE_POLL, SOURCE_RECONCILE, SOURCE_INIT
 OPEN_REASONS = frozenset({AttentionReason.POLLS_EXHAUSTED, AttentionReason.GATEWAY_UNREACHABLE})
 REJECT_REASONS = {
     AMOUNT_MISMATCH: AttentionReason.AMOUNT_MISMATCH,
+    CURRENCY_MISMATCH: AttentionReason.CURRENCY_MISMATCH,
     GATEWAY_ID_MISMATCH: AttentionReason.GATEWAY_ID_MISMATCH,
     CONFLICTING_FINAL_VERDICT: AttentionReason.CONFLICTING_FINAL_VERDICT,
 }
@@ -141,6 +143,7 @@ def _apply_locked(txn: GatewayTransaction, verdict: GatewayVerdict, source: str,
         last_sequence=txn.last_sequence,
         gateway_transaction_id=txn.gateway_transaction_id,
         amount=txn.amount,
+        currency=txn.currency,
         verdict=verdict,
     )
     if decision.result == REJECTED:
@@ -150,8 +153,8 @@ def _apply_locked(txn: GatewayTransaction, verdict: GatewayVerdict, source: str,
                 txn,
                 reason,
                 f"{source} at {at.isoformat()}: the gateway said {verdict.status} for "
-                f"{verdict.gateway_transaction_id or '-'} amount {verdict.amount}; we hold "
-                f"{txn.status} for {txn.gateway_transaction_id or '-'} amount {txn.amount}",
+                f"{verdict.gateway_transaction_id or '-'} amount {verdict.amount} {verdict.currency or '-'}; we "
+                f"hold {txn.status} for {txn.gateway_transaction_id or '-'} amount {txn.amount} {txn.currency}",
             )
         txn.updated_at = at
         txn.save()

@@ -66,6 +66,7 @@ class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Generic
     lookup_value_regex = UUID_PATTERN
     ordering_fields = ["created_at", "finished_at", "status", "kind", "total_rows", "rejected"]
     ordering = ["-created_at"]
+    extra_query_params: tuple[str, ...] = ()  # query parameters read by an action itself (see the paginator)
     http_method_names = ["get", "post", "head", "options"]
     parser_classes = [MultiPartParser, FormParser]  # the upload; reads have no body
 
@@ -107,7 +108,7 @@ class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Generic
         ],
         responses={200: ImportRowSerializer(many=True), **rest_errors(400, 403, 404)},
     )
-    @action(detail=True, methods=["get"], filter_backends=[])
+    @action(detail=True, methods=["get"], filter_backends=[], extra_query_params=("outcome",))
     def rows(self, request: Request, pk: str | None = None) -> Response:
         run = self.get_object()  # 404 for runs the caller may not see
         criteria = RowFilterSerializer(data=request.query_params)

@@ -10,6 +10,8 @@ The contract is docs/payment-gateway-sandbox.md. Secret and key default to the s
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from typing import Any
 
 from django.conf import settings
@@ -45,12 +47,18 @@ class Command(BaseCommand):
             )
         except OSError as exc:
             raise CommandError(f"cannot listen on {options['host']}:{options['port']}: {exc}") from exc
-        self.stdout.write(f"sandbox gateway listening on {gateway.url} (Ctrl-C stops it)")
-        self.stdout.flush()
+        # Ctrl-C (SIGINT) and SIGTERM only set an event: the server runs in its own thread and is shut down in
+        # order from here, whenever the signal comes (a KeyboardInterrupt could land anywhere, even before
+        # serving started or inside the clean-up).
+        stop_requested = threading.Event()
+        previous = {sig: signal.signal(sig, lambda *_: stop_requested.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
-            gateway.serve_forever()
-        except KeyboardInterrupt:
-            pass
+            gateway.start()
+            self.stdout.write(f"sandbox gateway listening on {gateway.url} (Ctrl-C stops it)")
+            self.stdout.flush()
+            stop_requested.wait()
         finally:
             gateway.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
         self.stdout.write("sandbox gateway stopped")

@@ -132,6 +132,36 @@ def test_a_signed_callback_with_another_amount_is_refused_and_queued(bill: Bill)
     assert Payment.objects.count() == 0
 
 
+def test_a_signed_success_in_another_currency_is_refused_recorded_and_queued(bill: Bill) -> None:
+    txn = make_txn(bill, "1100")
+    body = callback_body(txn, "SUCCESS", currency="USD")
+    answer = post(body, signed(body))
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"outcome": "REJECTED", "detail": "rejected: CURRENCY_MISMATCH"},
+    )
+    txn.refresh_from_db()
+    assert (txn.status, txn.payment_id, txn.needs_attention, txn.attention_reason) == (
+        "PENDING",
+        None,
+        True,
+        AttentionReason.CURRENCY_MISMATCH,
+    )
+    assert txn.attention_note == (
+        f"CALLBACK at {PAY_AT.isoformat()}: the gateway said SUCCESS for {txn.gateway_transaction_id} amount "
+        f"1100.00 USD; we hold PENDING for {txn.gateway_transaction_id} amount 1100.00 INR"
+    )
+    assert Payment.objects.count() == 0
+    assert logged() == [("sandbox", txn.pk, True, "REJECTED")]
+    stored = GatewayCallback.objects.get()
+    assert (stored.detail, stored.raw_body) == ("rejected: CURRENCY_MISMATCH", body.decode())
+    # The same callback in the transaction's currency (any case) is applied.
+    good = callback_body(txn, "SUCCESS", currency="inr", event_id="evt_good")
+    assert post(good, signed(good)).json() == {"outcome": "APPLIED", "detail": "applied: SUCCESS"}
+    txn.refresh_from_db()
+    assert txn.status == "SUCCESS"
+
+
 @pytest.mark.parametrize(
     ("body", "outcome", "status"),
     [

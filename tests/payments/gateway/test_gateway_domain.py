@@ -16,6 +16,7 @@ from payments.gateway.domain.retry import RetryPolicy, backoff_base, backoff_del
 from payments.gateway.domain.verdicts import (
     AMOUNT_MISMATCH,
     CONFLICTING_FINAL_VERDICT,
+    CURRENCY_MISMATCH,
     GATEWAY_ID_MISMATCH,
     INVALID_STATUS,
     Decision,
@@ -110,16 +111,25 @@ def test_next_poll_is_none_after_max_polls_or_max_age() -> None:
 
 
 def verdict(
-    status: str, amount: str | None = "1100.00", gateway_id: str = "txn_1", seq: int | None = None
+    status: str, amount: str | None = "1100.00", gateway_id: str = "txn_1", seq: int | None = None, currency: str = ""
 ) -> GatewayVerdict:
     return GatewayVerdict(
-        status=status, amount=None if amount is None else D(amount), gateway_transaction_id=gateway_id, sequence=seq
+        status=status,
+        amount=None if amount is None else D(amount),
+        gateway_transaction_id=gateway_id,
+        sequence=seq,
+        currency=currency,
     )
 
 
 def decide(current: str, v: GatewayVerdict, *, last: int = 0, gateway_id: str | None = "txn_1") -> Decision:
     return verdict_decide(
-        current_status=current, last_sequence=last, gateway_transaction_id=gateway_id, amount=D("1100.00"), verdict=v
+        current_status=current,
+        last_sequence=last,
+        gateway_transaction_id=gateway_id,
+        amount=D("1100.00"),
+        currency="INR",
+        verdict=v,
     )
 
 
@@ -135,6 +145,10 @@ def decide(current: str, v: GatewayVerdict, *, last: int = 0, gateway_id: str | 
         ("SUCCESS", verdict("PENDING", seq=1), 2, Decision("stale", "PENDING after the final SUCCESS")),
         ("FAILURE", verdict("SUCCESS"), 2, Decision("rejected", CONFLICTING_FINAL_VERDICT)),
         ("PENDING", verdict("SUCCESS", amount="1000.00"), 0, Decision("rejected", AMOUNT_MISMATCH)),
+        ("PENDING", verdict("SUCCESS", currency="USD"), 0, Decision("rejected", CURRENCY_MISMATCH)),
+        ("SUCCESS", verdict("SUCCESS", currency="USD"), 0, Decision("rejected", CURRENCY_MISMATCH)),
+        ("PENDING", verdict("SUCCESS", currency="inr"), 0, Decision("applied", "SUCCESS")),
+        ("PENDING", verdict("SUCCESS", currency=""), 0, Decision("applied", "SUCCESS")),
         ("PENDING", verdict("SUCCESS", gateway_id="txn_2"), 0, Decision("rejected", GATEWAY_ID_MISMATCH)),
         ("PENDING", verdict("REFUNDED"), 0, Decision("rejected", INVALID_STATUS)),
         ("PENDING", verdict("SUCCESS", amount=None), 0, Decision("applied", "SUCCESS")),

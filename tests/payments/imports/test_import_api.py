@@ -112,6 +112,16 @@ def test_the_rows_of_a_run_paginated_and_filtered_by_outcome(employee, importer,
     bad = cashier_client.get(f"{URL}{run.pk}/rows/", {"outcome": "LOST"})
     assert bad.status_code == 400
     assert bad.json()["code"] == "VALIDATION_ERROR"
+    unknown = cashier_client.get(f"{URL}{run.pk}/rows/", {"result": "REJECTED"})
+    allowed = "format, outcome, page, page_size"
+    assert (unknown.status_code, unknown.json()) == (
+        400,
+        {
+            "code": "UNKNOWN_QUERY_PARAMETER",
+            "message": f"Unknown query parameter(s): result. Allowed: {allowed}.",
+            "fields": {"result": [f"Unknown query parameter. Allowed: {allowed}."]},
+        },
+    )
 
 
 def test_a_refused_file_is_400_with_its_code_and_nothing_is_stored(cashier_client):

@@ -58,6 +58,31 @@ def test_the_command_serves_until_ctrl_c() -> None:
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_signal_at_once_after_start_stops_it_cleanly(sig: int) -> None:
+    """The signal only sets an event (the server runs in its own thread): wherever it lands after the "listening"
+    line, the command stops in order — no KeyboardInterrupt racing the start or the clean-up."""
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "run_sandbox_gateway", "--port", "0"],
+        cwd=ROOT,
+        env=os.environ | {"PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("sandbox gateway listening on http://127.0.0.1:")
+        process.send_signal(sig)
+        out, err = process.communicate(timeout=PROCESS_TIMEOUT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert (process.returncode, out) == (0, "sandbox gateway stopped\n"), err
+    assert "Traceback" not in err
+
+
 def test_a_busy_port_is_a_command_error() -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
