@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
 
 
 class KernelConfig(AppConfig):
@@ -14,3 +15,9 @@ class KernelConfig(AppConfig):
         from billing_project.outbox.channels import channel_register
 
         channel_register(CELERY_CHANNEL)
+
+
+class BackOfficeAdminConfig(AdminConfig):
+    """``django.contrib.admin`` with the back-office site (``billing_project.admin_site``) as ``admin.site``."""
+
+    default_site = "billing_project.admin_site.BillingAdminSite"

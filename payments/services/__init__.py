@@ -10,19 +10,24 @@
 - ``writeback``: the write-back to the demands and its exact reversal; ``payment_writeback_apply`` (replay)
 - ``reverse``: ``payment_cancel`` and ``payment_dishonour``
 - ``remit``: ``payment_remit`` (the instrument was deposited)
+- ``counter``: ``counter_payment_take`` — a counter-desk payment, recorded once per form (one-time form key)
 """
 
+from payments.services.counter import CounterOutcome, counter_payment_take
 from payments.services.create import payment_create, payment_integrity_error, payment_record
 from payments.services.inputs import PaymentDetailInput, PaymentInput
 from payments.services.remit import payment_remit
 from payments.services.reverse import payment_cancel, payment_dishonour
-from payments.services.validation import PaymentPlan, payment_validate
+from payments.services.validation import INSTRUMENT_MODES, PaymentPlan, payment_validate
 from payments.services.writeback import payment_writeback_apply
 
 __all__ = [
+    "INSTRUMENT_MODES",
+    "CounterOutcome",
     "PaymentDetailInput",
     "PaymentInput",
     "PaymentPlan",
+    "counter_payment_take",
     "payment_cancel",
     "payment_create",
     "payment_dishonour",
