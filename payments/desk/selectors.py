@@ -146,7 +146,7 @@ class Rules:
         ]
         if service.min_amount_payable:
             rules.append(
-                f"Minimum amount payable set for {service.code}: {service.min_amount_payable} (informational)."
+                f"A part payment must be at least {service.min_amount_payable}; the whole due is always accepted."
             )
         return rules
 
