@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The service's own address: printed by seed_demo and given to the payment gateway for its callbacks.
+export PAYMENT_GATEWAY_CALLBACK_BASE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: install run test check lint typecheck imports migrations-check schema-check conformance worker beat migrate demo clean
 
@@ -21,7 +23,8 @@ migrate: install
 demo: migrate
 	$(PY) manage.py seed_demo
 
-## Serve on http://$(HOST):$(PORT) with the seed master data and demo data (SQLite when DATABASE_URL is unset).
+## Serve on http://$(HOST):$(PORT) with the seed master data and demo data (SQLite when DATABASE_URL is unset);
+## prints the demo logins (one per billing role) with the address it serves on: `make run PORT=8014`.
 run: demo
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

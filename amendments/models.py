@@ -23,29 +23,29 @@ from masters.models import Tenant
 
 
 class AmendmentReason(models.TextChoices):
-    COURT_CASE_SETTLEMENT = "COURT_CASE_SETTLEMENT"
-    ARREAR_WRITE_OFF = "ARREAR_WRITE_OFF"
-    DCB_CORRECTION = "DCB_CORRECTION"
-    ONE_TIME_SETTLEMENT = "ONE_TIME_SETTLEMENT"
-    REMISSION_FOR_PROPERTY_TAX = "REMISSION_FOR_PROPERTY_TAX"
-    OTHERS = "OTHERS"
+    COURT_CASE_SETTLEMENT = "COURT_CASE_SETTLEMENT", "Court case settlement"
+    ARREAR_WRITE_OFF = "ARREAR_WRITE_OFF", "Arrear write-off"
+    DCB_CORRECTION = "DCB_CORRECTION", "DCB correction"
+    ONE_TIME_SETTLEMENT = "ONE_TIME_SETTLEMENT", "One-time settlement"
+    REMISSION_FOR_PROPERTY_TAX = "REMISSION_FOR_PROPERTY_TAX", "Remission for property tax"
+    OTHERS = "OTHERS", "Others"
 
 
 class AmendmentStatus(models.TextChoices):
-    INWORKFLOW = Status.INWORKFLOW.value
-    ACTIVE = Status.ACTIVE.value
-    INACTIVE = Status.INACTIVE.value
-    CONSUMED = Status.CONSUMED.value
+    INWORKFLOW = Status.INWORKFLOW.value, "In workflow"
+    ACTIVE = Status.ACTIVE.value, "Active"
+    INACTIVE = Status.INACTIVE.value, "Inactive"
+    CONSUMED = Status.CONSUMED.value, "Consumed (applied to a demand)"
 
 
 class AmendmentState(models.TextChoices):
-    NEW = State.NEW.value
-    APPROVALPENDING = State.APPROVALPENDING.value
-    PENDING_FOR_CITIZEN_ACTION = State.PENDING_FOR_CITIZEN_ACTION.value
-    APPROVED = State.APPROVED.value
-    REJECTED = State.REJECTED.value
-    WITHDRAWN = State.WITHDRAWN.value
-    DIRECT = State.DIRECT.value
+    NEW = State.NEW.value, "New"
+    APPROVALPENDING = State.APPROVALPENDING.value, "Approval pending"
+    PENDING_FOR_CITIZEN_ACTION = State.PENDING_FOR_CITIZEN_ACTION.value, "Sent back (pending for citizen action)"
+    APPROVED = State.APPROVED.value, "Approved"
+    REJECTED = State.REJECTED.value, "Rejected"
+    WITHDRAWN = State.WITHDRAWN.value, "Withdrawn"
+    DIRECT = State.DIRECT.value, "Active without workflow"
 
 
 IN_WORKFLOW = [AmendmentState.APPROVALPENDING, AmendmentState.PENDING_FOR_CITIZEN_ACTION]

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
 
 
 class KernelConfig(AppConfig):
@@ -17,3 +18,9 @@ class KernelConfig(AppConfig):
 
         for channel in (CELERY_CHANNEL, KAFKA_CHANNEL, WEBHOOK_CHANNEL, HTTP_CHANNEL):
             channel_register(channel)
+
+
+class BackOfficeAdminConfig(AdminConfig):
+    """``django.contrib.admin`` with the back-office site (``billing_project.admin_site``) as ``admin.site``."""
+
+    default_site = "billing_project.admin_site.BillingAdminSite"

@@ -9,7 +9,9 @@ import uuid
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
+from billing_project import clock
 from billing_project.logging import request_id_var
 
 logger = logging.getLogger("billing.request")
@@ -41,3 +43,22 @@ class RequestIdMiddleware:
             return response
         finally:
             request_id_var.reset(token)
+
+
+class BillingTimeZoneMiddleware:
+    """Pages (admin, prints) show times in the billing time zone: lists, "Today" filters, dates on a page.
+
+    The API faces are left in UTC: REST renders aware datetimes in the active zone, and its answers stay
+    as they were (``Z``); the DIGIT face speaks epoch milliseconds.
+    """
+
+    API_PREFIXES = ("/api/", "/billing-service/", "/collection-services/")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(self.API_PREFIXES):
+            return self.get_response(request)
+        with timezone.override(clock.billing_zone()):
+            return self.get_response(request)

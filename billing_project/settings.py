@@ -37,7 +37,7 @@ CSRF_FAILURE_VIEW = "billing_project.boundary.csrf_failure"
 MULTIPART_MAX_BODY_BYTES = env.int("MULTIPART_MAX_BODY_BYTES", default=12 * 1024 * 1024)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "billing_project.apps.BackOfficeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "billing_project.middleware.BillingTimeZoneMiddleware",
     "billing_project.idempotency.IdempotencyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -132,6 +133,13 @@ if DATABASES["default"]["ENGINE"] in ("django.db.backends.postgresql", "django.d
     ]
     _pg["options"] = " ".join(filter(None, [_pg.get("options", ""), *_server]))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# ModelBackend checks passwords; RoleBackend gives the back-office pages of the user's billing roles
+# (masters/permissions.py: role -> admin permissions, no Django permission picked by hand).
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "masters.permissions.RoleBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -43,3 +43,5 @@ EG_BS_API_ERROR: Final = "EG_BS_API_ERROR"
 
 # Bulk billing runs (ours).
 INVALID_CHUNK_SIZE: Final = "INVALID_CHUNK_SIZE"
+BILLING_RUN_STATE: Final = "BILLING_RUN_STATE"  # 409: cancel a finished run, resume a live or completed one
+BILLING_RUN_REASON_REQUIRED: Final = "BILLING_RUN_REASON_REQUIRED"  # a cancel without a reason

@@ -17,7 +17,7 @@ class BillStatus(models.TextChoices):
     EXPIRED = "EXPIRED"
     CANCELLED = "CANCELLED"
     PAID = "PAID"
-    PARTIALLY_PAID = "PARTIALLY_PAID"
+    PARTIALLY_PAID = "PARTIALLY_PAID", "Partially paid"
 
 
 class Bill(models.Model):
@@ -109,10 +109,11 @@ class BillAccountDetail(models.Model):
 
 
 class RunStatus(models.TextChoices):
-    PENDING = "PENDING"
-    RUNNING = "RUNNING"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
+    PENDING = "PENDING", "Waiting to start"
+    RUNNING = "RUNNING", "Running"
+    COMPLETED = "COMPLETED", "Completed"
+    FAILED = "FAILED", "Failed"
+    CANCELLED = "CANCELLED", "Cancelled"
 
 
 class BillingRun(models.Model):
@@ -136,6 +137,8 @@ class BillingRun(models.Model):
     error = models.TextField(blank=True)
     created_by = models.CharField(max_length=150)
     created_at = models.DateTimeField()
+    cancelled_by = models.CharField(max_length=150, blank=True)
+    cancel_reason = models.CharField(max_length=1024, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField()
@@ -145,7 +148,7 @@ class BillingRun(models.Model):
         indexes = [models.Index(fields=["status", "created_at"], name="bills_run_by_status")]
 
     def __str__(self) -> str:
-        return f"run {self.pk} {self.business_service}@{self.tenant_id} {self.status}"
+        return f"Billing run {self.pk} ({self.business_service})"
 
     @property
     def progress_percent(self) -> float:

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_safe
 from billing_project import clock
 from bills.selectors import bills_visible_to, effective_status
 from masters.access import caller_for
+from masters.selectors import tax_head_names
 
 
 @require_safe
@@ -24,5 +25,6 @@ def bill_print(request: HttpRequest, bill_id: uuid.UUID) -> HttpResponse:
         "details": list(bill.details.all()),
         "status": effective_status(bill, clock.now()),
         "zone": settings.BILLING_TIME_ZONE,
+        "tax_heads": tax_head_names(bill.tenant.code),
     }
     return render(request, "bills/bill_print.html", context)

@@ -307,3 +307,8 @@ def payers_visible_to(caller: Caller) -> QuerySet[Payer]:
     states = sorted({state_code_of(code) for code in caller.tenants_with(STAFF_ROLES)})
     own = Q(user_id=caller.user_id) if caller.user_id is not None else Q(pk__in=[])
     return queryset.filter(Q(tenant__code__in=states) | own)
+
+
+def tax_head_names(tenant_code: str, codes: Iterable[str] | None = None) -> dict[str, str]:
+    """Tax head code → name for a tenant (city overrides state): what screens and prints show."""
+    return dict(tax_heads_for(tenant_code, codes=codes).values_list("code", "name"))

@@ -21,17 +21,54 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, DecimalField, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from billing_project import clock
-from billing_project.admin import ModelAdmin, ReadOnlyAdminMixin, TabularInline, action_with_form
+from billing_project.admin import (
+    ModelAdmin,
+    ObjectButtonsMixin,
+    ReadOnlyAdminMixin,
+    TabularInline,
+    action_with_form,
+    object_action,
+)
+from billing_project.admin_site import BillingAdminSite, ExtraView
 from masters.access import caller_for
+from payments.desk import views as desk
 from payments.models import Payment, PaymentDetail, PaymentStatus
 from payments.selectors import PAYMENT_ROLES
-from payments.services import payment_cancel, payment_dishonour
+from payments.services import INSTRUMENT_MODES, payment_cancel, payment_dishonour
+
+if isinstance(admin.site, BillingAdminSite):
+    for page in (
+        ExtraView(
+            "counter/",
+            desk.desk_search,
+            "counter_desk",
+            order=10,
+            title="Counter desk",
+            description="Find a consumer by code, payer name, mobile or bill number; fetch the bill; take a payment.",
+            permission=desk.CONSUMER_PERMISSION,
+        ),
+        ExtraView(
+            "",
+            None,
+            "payments_payment_summary",
+            order=20,
+            title="Today's collections",
+            description="The day's payments by mode and business service, per cashier.",
+            permission="payments.view_payment",
+        ),
+        ExtraView("counter/consumer/<int:account_id>/", desk.consumer_view, "counter_consumer"),
+        ExtraView("counter/consumer/<int:account_id>/fetch-bill/", desk.fetch_bill_view, "counter_fetch_bill"),
+        ExtraView("counter/consumer/<int:account_id>/pay/", desk.pay_view, "counter_pay"),
+        ExtraView("counter/payment/<uuid:payment_id>/", desk.paid_view, "counter_paid"),
+    ):
+        admin.site.register_view(page)
 
 ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decimal_places=2))
 LIVE_EXCLUDED = (PaymentStatus.CANCELLED, PaymentStatus.DISHONOURED)
@@ -70,6 +107,19 @@ class CashierFilter(admin.SimpleListFilter):
         return queryset.filter(created_by=value) if value else queryset
 
 
+class ServiceFilter(admin.SimpleListFilter):
+    title = "business service"
+    parameter_name = "service"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        codes = PaymentDetail.objects.filter(payment__in=model_admin.get_queryset(request)).order_by("business_service")
+        return [(code, code) for code in codes.values_list("business_service", flat=True).distinct()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        return queryset.filter(details__business_service=value).distinct() if value else queryset
+
+
 class PaymentDetailInline(ReadOnlyAdminMixin, TabularInline):
     model = PaymentDetail
     fields = ("receipt_number", "bill", "business_service", "total_due", "total_amount_paid", "receipt_date")
@@ -80,7 +130,7 @@ class PaymentDetailInline(ReadOnlyAdminMixin, TabularInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdminMixin, ModelAdmin):
+class PaymentAdmin(ObjectButtonsMixin, ReadOnlyAdminMixin, ModelAdmin):
     list_display = [
         "created_at",
         "receipt_numbers",
@@ -93,8 +143,27 @@ class PaymentAdmin(ReadOnlyAdminMixin, ModelAdmin):
         "created_by",
         "receipt_link",
     ]
-    list_filter = ["payment_mode", "status", "created_at", CashierFilter]
-    search_fields = ["details__receipt_number", "transaction_number", "mobile_number"]
+    list_filter = [
+        "payment_mode",
+        "status",
+        "created_at",
+        CashierFilter,
+        ServiceFilter,
+        ("tenant", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = [
+        "details__receipt_number",
+        "details__bill__consumer_code",
+        "details__bill__bill_number",
+        "payer_name",
+        "paid_by",
+        "=instrument_number",
+        "=transaction_number",
+        "=mobile_number",
+    ]
+    search_help_text = (
+        "Receipt number, consumer code, bill number, payer name, cheque/DD number, transaction number or mobile."
+    )
     date_hierarchy = "created_at"
     list_select_related = ["tenant"]
     readonly_fields = (
@@ -149,6 +218,67 @@ class PaymentAdmin(ReadOnlyAdminMixin, ModelAdmin):
     def receipt_link(self, obj: Payment) -> str:
         return format_html('<a href="{}" target="_blank">receipt</a>', reverse("payment-receipt", args=[obj.pk]))
 
+    # Buttons on the payment's page ---------------------------------------------------------------------------
+
+    def object_buttons(self, request: HttpRequest, obj: Payment) -> list[tuple[str, str, str]]:
+        buttons = [(reverse("payment-receipt", args=[obj.pk]), "Print receipt", "print-receipt")]
+        detail = next(iter(obj.details.all()), None)
+        if detail is not None:
+            buttons.append(
+                (reverse("admin:counter_consumer", args=[detail.bill.account_id]), "Consumer page", "consumer-page")
+            )
+        if obj.status not in LIVE_EXCLUDED and request.user.has_perm("payments.change_payment"):
+            buttons.insert(
+                0,
+                (
+                    reverse("admin:payments_payment_reverse", args=[obj.pk, "cancel"]),
+                    "Cancel payment",
+                    "cancel-payment",
+                ),
+            )
+            if obj.payment_mode in INSTRUMENT_MODES:
+                buttons.insert(
+                    1,
+                    (
+                        reverse("admin:payments_payment_reverse", args=[obj.pk, "dishonour"]),
+                        "Dishonour",
+                        "dishonour-payment",
+                    ),
+                )
+        return buttons
+
+    def reverse_view(self, request: HttpRequest, pk: Any, kind: str) -> HttpResponse:
+        """Cancel or dishonour one payment: the reason first, then ``payment_cancel`` / ``payment_dishonour``."""
+        payment = get_object_or_404(self.get_queryset(request), pk=pk)
+        if kind not in ("cancel", "dishonour"):
+            raise Http404
+        if not request.user.has_perm("payments.change_payment"):
+            raise PermissionDenied
+        service = payment_cancel if kind == "cancel" else payment_dishonour
+        verb = "Cancel" if kind == "cancel" else "Dishonour"
+        label = payment_label(payment)
+        return object_action(
+            self,
+            request,
+            payment,
+            form_class=ReversePaymentsForm,
+            title=f"{verb} payment {label}",
+            submit_label=f"{verb} the payment",
+            intro="What the payment applied to the demands is taken back exactly; the bill is cancelled so the "
+            "consumer's dues are billed again.",
+            facts=[
+                ("Receipt", label),
+                ("Amount", payment.total_amount_paid),
+                ("Mode", payment.get_payment_mode_display()),
+                ("Taken by", payment.created_by),
+            ],
+            perform=lambda data: service(
+                caller=caller_for(request.user), payment_id=payment.pk, reason=data["reason"], at=clock.now()
+            ),
+            history=lambda data: f"{verb}{'led' if kind == 'cancel' else 'ed'} — reason: {data['reason']}",
+            done_message=f"{verb}{'led' if kind == 'cancel' else 'ed'} payment {label}.",
+        )
+
     # Actions --------------------------------------------------------------------------------------------------
 
     @admin.action(description="Cancel selected payments")
@@ -199,7 +329,12 @@ class PaymentAdmin(ReadOnlyAdminMixin, ModelAdmin):
 
     def get_urls(self) -> list[URLPattern]:
         summary = path("summary/", self.admin_site.admin_view(self.summary_view), name="payments_payment_summary")
-        return [summary, *super().get_urls()]
+        reverse_one = path(
+            "<uuid:pk>/reverse/<slug:kind>/",
+            self.admin_site.admin_view(self.reverse_view),
+            name="payments_payment_reverse",
+        )
+        return [summary, reverse_one, *super().get_urls()]
 
     def summary_view(self, request: HttpRequest) -> HttpResponse:
         """Totals of one billing day's payments (not cancelled or dishonoured) by mode and by business service."""

@@ -25,14 +25,14 @@ from masters.models import Payer, Tenant
 
 
 class PaymentMode(models.TextChoices):
-    CASH = "CASH"
-    CHEQUE = "CHEQUE"
-    DD = "DD"
-    CARD = "CARD"
-    OFFLINE_NEFT = "OFFLINE_NEFT"
-    OFFLINE_RTGS = "OFFLINE_RTGS"
-    POSTAL_ORDER = "POSTAL_ORDER"
-    ONLINE = "ONLINE"
+    CASH = "CASH", "Cash"
+    CHEQUE = "CHEQUE", "Cheque"
+    DD = "DD", "Demand draft (DD)"
+    CARD = "CARD", "Card"
+    OFFLINE_NEFT = "OFFLINE_NEFT", "NEFT transfer (offline)"
+    OFFLINE_RTGS = "OFFLINE_RTGS", "RTGS transfer (offline)"
+    POSTAL_ORDER = "POSTAL_ORDER", "Postal order"
+    ONLINE = "ONLINE", "Online"
 
 
 class PaymentStatus(models.TextChoices):
@@ -44,9 +44,9 @@ class PaymentStatus(models.TextChoices):
 
 
 class InstrumentStatus(models.TextChoices):
-    APPROVED = "APPROVED"
-    APPROVALPENDING = "APPROVALPENDING"
-    TOBESUBMITTED = "TOBESUBMITTED"
+    APPROVED = "APPROVED", "Approved"
+    APPROVALPENDING = "APPROVALPENDING", "Approval pending"
+    TOBESUBMITTED = "TOBESUBMITTED", "To be submitted"
     REMITTED = "REMITTED"
     REJECTED = "REJECTED"
     CANCELLED = "CANCELLED"
@@ -250,3 +250,24 @@ class PaymentWriteBack(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payment_id} {self.direction}"
+
+
+class CounterSubmission(models.Model):
+    """A counter-desk payment form, submitted once: its one-time key and the payment it recorded.
+
+    The form carries a key drawn when it is shown; ``counter_payment_take`` records the payment and this row in
+    one transaction, so a double click or a reload of the submitted form finds the row and answers the
+    payment already taken instead of taking it twice (the database's unique key decides a race).
+    """
+
+    key = models.UUIDField()
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="counter_submission")
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["key"], name="payments_countersubmission_unique_key")]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.payment_id}"

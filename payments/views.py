@@ -13,6 +13,7 @@ from django.views.decorators.http import require_safe
 
 from billing_project.money import ZERO
 from masters.access import caller_for
+from masters.selectors import tax_head_names
 from payments.models import PaymentDetail
 from payments.selectors import PAYMENT_ROLES, payments_with_details
 
@@ -38,5 +39,10 @@ def payment_receipt(request: HttpRequest, payment_id: uuid.UUID) -> HttpResponse
     payments = payments_with_details().prefetch_related("details__account_lines__bill_detail")
     payment = get_object_or_404(payments.filter(caller.tenant_q("tenant__code", PAYMENT_ROLES)), pk=payment_id)
     receipts = [{"detail": detail, "periods": _periods(detail)} for detail in payment.details.all()]
-    context = {"payment": payment, "receipts": receipts, "zone": settings.BILLING_TIME_ZONE}
+    context = {
+        "payment": payment,
+        "receipts": receipts,
+        "zone": settings.BILLING_TIME_ZONE,
+        "tax_heads": tax_head_names(payment.tenant.code),
+    }
     return render(request, "payments/receipt.html", context)

@@ -25,6 +25,7 @@ from billing_project import clock
 from payments.sandbox import SandboxGateway
 
 SECRET = "test-sandbox-secret"
+DELIVER_TIMEOUT_SECONDS = 120.0
 MERCHANT_KEY = "test-sandbox-merchant-key"
 
 
@@ -68,7 +69,10 @@ class RunningSandbox:
         return response
 
     def deliver_callbacks(self) -> dict[str, Any]:
-        response = self._post("/_sandbox/callbacks/deliver")
+        # The sandbox delivers every queued callback to our live server before it answers: one request per
+        # callback, each a full payment write-back. On a loaded 2-core box a few dozen take longer than the
+        # client's 10 s default, so this one call waits as long as a bounded batch can take.
+        response = self.http.post("/_sandbox/callbacks/deliver", timeout=DELIVER_TIMEOUT_SECONDS)
         response.raise_for_status()
         result: dict[str, Any] = response.json()
         return result

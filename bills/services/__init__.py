@@ -5,7 +5,8 @@
 - ``refresh``: the business service's demand-refresh call before regeneration (§7.4.5)
 - ``cancel``: ``bill_cancel`` (§7.6) and ``bill_cancel_one`` (REST, admin)
 - ``expiry``: ``bills_expire_due`` — the expiry sweeper
-- ``runs``: bulk billing runs (``billing_run_create``, ``billing_run_start``, ``billing_run_execute``)
+- ``runs``: bulk billing runs (``billing_run_create``, ``billing_run_start``, ``billing_run_execute``,
+  ``billing_run_cancel``, ``billing_run_resume``)
 """
 
 from bills.services.cancel import CancelOutcome, bill_cancel, bill_cancel_one
@@ -16,11 +17,16 @@ from bills.services.hooks import on_bills_cancelled
 from bills.services.refresh import demand_refresh
 from bills.services.runs import (
     DEFAULT_CHUNK_SIZE,
+    FINISHED,
     MAX_CHUNK,
+    RUN_ROLES,
+    STALLED_AFTER,
     billing_run_advance,
+    billing_run_cancel,
     billing_run_continue,
     billing_run_create,
     billing_run_execute,
+    billing_run_resume,
     billing_run_start,
     billing_runs_resubmit_stale,
     run_subject,
@@ -28,16 +34,21 @@ from bills.services.runs import (
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
+    "FINISHED",
     "MAX_CHUNK",
+    "RUN_ROLES",
+    "STALLED_AFTER",
     "CancelOutcome",
     "FetchCriteria",
     "bill_cancel",
     "bill_cancel_one",
     "bill_fetch",
     "billing_run_advance",
+    "billing_run_cancel",
     "billing_run_continue",
     "billing_run_create",
     "billing_run_execute",
+    "billing_run_resume",
     "billing_run_start",
     "billing_runs_resubmit_stale",
     "bills_expire_due",

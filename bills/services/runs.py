@@ -11,6 +11,8 @@ current bill is skipped anyway). Memory is bounded by the chunk.
   or later by the outbox's sweep when the broker is down (it is never lost).
 - ``billing_run_advance``: one chunk, one transaction.
 - ``billing_run_execute``: advance to the end (or for ``max_chunks``); what the task and the command call.
+- ``billing_run_cancel``: stop a waiting or running run after the chunk in progress (that chunk's bills stay).
+- ``billing_run_resume``: submit a failed, cancelled or stalled run again; it goes on after its last chunk.
 - ``billing_run_continue``: submit the next task of a run that is not finished (one per cursor position).
 - ``billing_runs_resubmit_stale``: the beat sweep's part — submit again the runs that stayed PENDING, or RUNNING
   without progress, longer than ``JOB_RESUBMIT_AFTER_SECONDS`` (their task was lost with a worker or a broker).
@@ -27,10 +29,10 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from billing_project import clock
-from billing_project.errors import NOT_FOUND, DomainError, NotFound
+from billing_project.errors import NOT_FOUND, ConflictError, DomainError, NotFound
 from billing_project.outbox import outbox_enqueue
 from billing_project.outbox.selectors import outbox_undelivered_about
-from bills.errors import INVALID_CHUNK_SIZE
+from bills.errors import BILLING_RUN_REASON_REQUIRED, BILLING_RUN_STATE, INVALID_CHUNK_SIZE
 from bills.models import BillingRun, BillingRunError, RunStatus
 from bills.services.generation import AccountRef, bills_generate_bulk
 from demands.errors import INVALID_TENANTID
@@ -45,6 +47,9 @@ MAX_CHUNK = 5000
 DEFAULT_CHUNK_SIZE = 1000
 TASK = "bills.execute_billing_run"
 OPEN = (RunStatus.PENDING, RunStatus.RUNNING)
+FINISHED = (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED)
+#: A waiting or running run whose progress has not moved for this long may be resumed by staff (its task was lost).
+STALLED_AFTER = dt.timedelta(minutes=10)
 
 
 def _accounts(run: BillingRun) -> QuerySet[ConsumerAccount]:
@@ -199,7 +204,7 @@ def billing_run_advance(*, run_id: int, actor: str = "billing-run") -> bool:
         run = BillingRun.objects.select_for_update(of=("self",)).select_related("tenant").filter(pk=run_id).first()
         if run is None:
             raise NotFound(NOT_FOUND, f"No billing run {run_id}.")
-        if run.status in (RunStatus.COMPLETED, RunStatus.FAILED):
+        if run.status in FINISHED:
             return True
         now = clock.now()
         if run.status == RunStatus.PENDING:
@@ -284,3 +289,53 @@ def _fail(run_id: int, message: str) -> None:
         BillingRun.objects.filter(pk=run_id).update(
             status=RunStatus.FAILED, error=message, finished_at=clock.now(), updated_at=clock.now()
         )
+
+
+def _run_locked(*, caller: Caller, run_id: int, action: str) -> BillingRun:
+    """The run, locked (inside the caller's transaction), after the role check in its tenant."""
+    run = BillingRun.objects.select_for_update(of=("self",)).select_related("tenant").filter(pk=run_id).first()
+    if run is None or not caller.has_role(run.tenant.code):
+        raise NotFound(NOT_FOUND, f"No billing run {run_id}.")
+    require_role(caller, run.tenant.code, RUN_ROLES, action)
+    return run
+
+
+def billing_run_cancel(*, caller: Caller, run_id: int, reason: str, at: dt.datetime) -> BillingRun:
+    """Cancel a waiting or running run. The chunk in progress (if any) finishes first — it holds the run's row
+    lock — and keeps its bills; no further chunk starts (and the stale-run sweep leaves a cancelled run alone).
+    ``BILLING_RUN_STATE`` for a finished run."""
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(BILLING_RUN_REASON_REQUIRED, "Say why the run is cancelled.")
+    with transaction.atomic(durable=True):
+        run = _run_locked(caller=caller, run_id=run_id, action="cancel billing runs")
+        if run.status in FINISHED:
+            state = run.get_status_display().lower()
+            raise ConflictError(BILLING_RUN_STATE, f"Run {run_id} is {state}: nothing to cancel.")
+        run.status, run.finished_at, run.updated_at = RunStatus.CANCELLED, at, at
+        run.cancelled_by, run.cancel_reason = caller.username, reason[:1024]
+        run.save(update_fields=["status", "finished_at", "updated_at", "cancelled_by", "cancel_reason"])
+    return run
+
+
+def billing_run_resume(*, caller: Caller, run_id: int, at: dt.datetime) -> BillingRun:
+    """Submit a FAILED or CANCELLED run again (or a waiting/running one whose progress stalled for
+    ``STALLED_AFTER``), through the outbox in the same transaction; it goes on after its last committed chunk, so
+    nobody is billed twice. The error is cleared on the row (the admin's history keeps it).
+    ``BILLING_RUN_STATE`` otherwise."""
+    with transaction.atomic(durable=True):
+        run = _run_locked(caller=caller, run_id=run_id, action="resume billing runs")
+        stalled = run.status in OPEN and run.updated_at < at - STALLED_AFTER
+        if run.status == RunStatus.COMPLETED or (run.status not in FINISHED and not stalled):
+            raise ConflictError(
+                BILLING_RUN_STATE,
+                f"Run {run_id} is {run.get_status_display().lower()}: only a failed, cancelled or stalled run "
+                "can be resumed.",
+            )
+        run.status = RunStatus.RUNNING if run.started_at else RunStatus.PENDING
+        run.finished_at, run.error, run.updated_at = None, "", at
+        run.cancelled_by, run.cancel_reason = "", ""
+        run.save(update_fields=["status", "finished_at", "error", "updated_at", "cancelled_by", "cancel_reason"])
+        _submit(run, purpose=f"resume:{at.isoformat()}")
+    run.refresh_from_db()
+    return run

@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -120,8 +121,11 @@ def demand_update(*, caller: Caller, demands: Sequence[DemandInput], at: dt.date
     return list(demands_with_details().filter(pk__in=ids).order_by("tax_period_from", "consumer_code"))
 
 
-def demand_cancel(*, caller: Caller, demand_id: uuid.UUID, at: dt.datetime) -> Demand:
-    """Cancel a demand: an update to status CANCELLED (reference §7.2); its bills become stale."""
+def demand_cancel(*, caller: Caller, demand_id: uuid.UUID, at: dt.datetime, reason: str = "") -> Demand:
+    """Cancel a demand: an update to status CANCELLED (reference §7.2); its bills become stale.
+
+    A ``reason`` (the back-office asks for one) is kept in the demand's ``additionalDetails`` under
+    ``cancellation`` — ``{"reason", "by", "at"}`` — when those are a JSON object (or empty)."""
     demand = demands_visible_to(caller).filter(pk=demand_id).first()
     if demand is None:
         raise NotFound(EG_BS_DEMANDS_NOT_FOUND, f"No Demands not found in db for following ids : [{demand_id}]")
@@ -140,10 +144,17 @@ def demand_cancel(*, caller: Caller, demand_id: uuid.UUID, at: dt.datetime) -> D
         bill_expiry_time=demand.bill_expiry_time,
         fixed_bill_expiry_date=demand.fixed_bill_expiry_date,
         minimum_amount_payable=demand.minimum_amount_payable,
-        additional_details=demand.additional_details,
+        additional_details=_with_cancellation(demand.additional_details, reason, caller.username, at),
         status=DemandStatus.CANCELLED,
     )
     return demand_update(caller=caller, demands=[replace(data, details=_keep_lines(demand))], at=at)[0]
+
+
+def _with_cancellation(details: Any, reason: str, by: str, at: dt.datetime) -> Any:
+    reason = reason.strip()
+    if not reason or not (details is None or isinstance(details, dict)):
+        return details
+    return {**(details or {}), "cancellation": {"reason": reason[:1024], "by": by, "at": at.isoformat()}}
 
 
 def _keep_lines(demand: Demand) -> tuple:  # type: ignore[type-arg]

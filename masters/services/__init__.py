@@ -2,18 +2,24 @@
 
 - ``mdms``: loading master files in the MDMS format (``mdms_load``)
 - ``idgen``: ids from IdFormat templates and gap-free sequences (``id_generate``)
-- ``accounts``: tenants, roles and API clients (``tenant_ensure``, ``api_client_upsert``)
+- ``accounts``: tenants, roles and API clients (``tenant_ensure``, ``api_client_upsert``); staff logins
+  (``staff_user_ensure``) and the back-office's role grants (``user_role_grant``, ``user_role_revoke``)
 - ``catalogue``: create/update of business services, tax heads, tax periods, id formats
 - ``payers``: the payer registry (``payer_register``, ``payer_update``, ``payer_match_or_create``)
 """
 
 from masters.services.accounts import (
+    ROLE_GRANTERS,
+    SUPERUSER_ONLY_ROLES,
     VALID_ROLES,
     api_client_upsert,
     role_grant,
     role_revoke,
+    staff_user_ensure,
     superuser_ensure,
     tenant_ensure,
+    user_role_grant,
+    user_role_revoke,
 )
 from masters.services.catalogue import (
     BusinessServiceChanges,
@@ -38,6 +44,8 @@ from masters.services.payers import PayerChanges, payer_match_or_create, payer_r
 __all__ = [
     "MASTER_MODELS",
     "MAX_IDS_PER_CALL",
+    "ROLE_GRANTERS",
+    "SUPERUSER_ONLY_ROLES",
     "VALID_ROLES",
     "BusinessServiceChanges",
     "BusinessServiceOptions",
@@ -61,6 +69,7 @@ __all__ = [
     "payer_update",
     "role_grant",
     "role_revoke",
+    "staff_user_ensure",
     "superuser_ensure",
     "tax_head_create",
     "tax_head_update",
@@ -68,4 +77,6 @@ __all__ = [
     "tax_period_update",
     "tenant_ensure",
     "tenant_require",
+    "user_role_grant",
+    "user_role_revoke",
 ]

@@ -16,8 +16,16 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
-from billing_project.errors import DomainError, NotFound
-from masters.errors import INVALID_PASSWORD, INVALID_ROLE, INVALID_TENANT, INVALID_USERNAME, USER_NOT_FOUND
+from billing_project.errors import PERMISSION_DENIED, DomainError, NotFound, PermissionDeniedError
+from masters.access import Caller, require_role
+from masters.errors import (
+    INVALID_PASSWORD,
+    INVALID_ROLE,
+    INVALID_TENANT,
+    INVALID_USERNAME,
+    USER_NOT_FOUND,
+    USER_ROLE_NOT_FOUND,
+)
 from masters.models import Role, Tenant, UserRole
 
 TENANT_CODE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)?$")
@@ -66,6 +74,25 @@ def superuser_ensure(*, username: str, password: str, tenant_code: str) -> User:
     return user
 
 
+def staff_user_ensure(*, username: str, password: str, tenant_code: str, roles: Sequence[str]) -> User:
+    """A back-office user with ``password`` holding exactly ``roles`` in ``tenant_code`` (demo and bootstrap).
+
+    No Django flag or permission is set: the billing roles give the back-office (``masters.permissions``).
+    Roles in other tenants are left alone."""
+    wanted = _normalise_roles(roles)
+    username = _validate_username(username)
+    if not password:
+        raise DomainError(INVALID_PASSWORD, "A back-office user needs a password.")
+    with transaction.atomic(durable=True):
+        tenant = _tenant_ensure(code=tenant_code)
+        user = _user_ensure(username)
+        user.is_active = True
+        user.set_password(password)
+        user.save(update_fields=["is_active", "password"])
+        _roles_set(user=user, tenant=tenant, roles=wanted)
+    return user
+
+
 def role_grant(*, username: str, tenant_code: str, role: str) -> UserRole:
     """Give the existing user ``username`` the ``role`` in ``tenant_code`` (idempotent)."""
     (wanted,) = _normalise_roles([role])
@@ -74,6 +101,44 @@ def role_grant(*, username: str, tenant_code: str, role: str) -> UserRole:
         tenant = _tenant_ensure(code=tenant_code)
         grant, _ = UserRole.objects.get_or_create(user=user, tenant=tenant, role=wanted)
     return grant
+
+
+#: Who may grant and revoke roles in a tenant from the back-office (a state role covers its cities).
+ROLE_GRANTERS = (Role.BILLING_ADMIN, Role.SUPERUSER)
+#: Roles only a Django superuser may hand out.
+SUPERUSER_ONLY_ROLES = frozenset({Role.SUPERUSER, Role.SYSTEM})
+
+
+def _require_granter(caller: Caller, tenant_code: str, role: str) -> None:
+    require_role(caller, tenant_code, ROLE_GRANTERS, "grant or revoke roles")
+    if role in SUPERUSER_ONLY_ROLES and not caller.is_superuser:
+        raise PermissionDeniedError(PERMISSION_DENIED, f"Only a superuser may grant or revoke the role {role}.")
+
+
+def user_role_grant(*, caller: Caller, user_id: int, tenant_code: str, role: str) -> UserRole:
+    """Staff grant ``role`` in ``tenant_code`` to the user ``user_id`` (idempotent): BILLING_ADMIN or SUPERUSER
+    of that tenant; SUPERUSER and SYSTEM only by a Django superuser."""
+    (wanted,) = _normalise_roles([role])
+    _require_granter(caller, tenant_code, wanted)
+    with transaction.atomic(durable=True):
+        user = get_user_model().objects.filter(pk=user_id).first()
+        if user is None:
+            raise NotFound(USER_NOT_FOUND, f"No user {user_id}.")
+        tenant = Tenant.objects.filter(code=tenant_code).first()
+        if tenant is None:
+            raise DomainError(INVALID_TENANT, f"No tenant {tenant_code!r}.")
+        grant, _ = UserRole.objects.get_or_create(user=user, tenant=tenant, role=wanted)
+    return grant
+
+
+def user_role_revoke(*, caller: Caller, user_role_id: int) -> None:
+    """Staff take a granted role away, with the same rights as ``user_role_grant``."""
+    grant = UserRole.objects.select_related("tenant").filter(pk=user_role_id).first()
+    if grant is None:
+        raise NotFound(USER_ROLE_NOT_FOUND, f"No role grant {user_role_id}.")
+    _require_granter(caller, grant.tenant.code, grant.role)
+    with transaction.atomic(durable=True):
+        UserRole.objects.filter(pk=grant.pk).delete()
 
 
 def role_revoke(*, username: str, tenant_code: str, role: str) -> bool:
@@ -173,6 +238,9 @@ __all__ = [
     "api_client_upsert",
     "role_grant",
     "role_revoke",
+    "staff_user_ensure",
     "superuser_ensure",
     "tenant_ensure",
+    "user_role_grant",
+    "user_role_revoke",
 ]

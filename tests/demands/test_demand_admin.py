@@ -68,12 +68,23 @@ def test_dues_page_shows_each_period_and_total(client, django_user_model, demand
     ]
 
 
-def test_cancel_action_goes_through_the_service(client, django_user_model, demands):
+def test_cancel_action_asks_for_a_reason_then_goes_through_the_service(client, django_user_model, demands):
+    """The list action now asks for confirmation and a reason first (issue 13), as bill and payment cancels do."""
     demand, _ = demands
     client.force_login(django_user_model.objects.create_superuser("root", "root@example.org", "pw"))
-    response = client.post("/admin/demands/demand/", {"action": "cancel_demands", "_selected_action": [str(demand.pk)]})
+    selected = {"action": "cancel_demands", "_selected_action": [str(demand.pk)]}
+    asked = client.post("/admin/demands/demand/", selected)
+    assert asked.status_code == 200
+    assert set(asked.context["form"].fields) == {"reason", "confirm"}
+    unconfirmed = client.post("/admin/demands/demand/", {**selected, "apply": "yes", "reason": "Duplicate"})
+    assert "confirm" in unconfirmed.context["form"].errors
+    assert Demand.objects.get(pk=demand.pk).status == "ACTIVE"
+    response = client.post(
+        "/admin/demands/demand/", {**selected, "apply": "yes", "reason": "Duplicate", "confirm": "on"}
+    )
     assert response.status_code == 302
     demand.refresh_from_db()
+    assert demand.additional_details["cancellation"]["reason"] == "Duplicate"
     assert demand.status == "CANCELLED"
     assert list(DemandHistory.objects.filter(demand=demand).values_list("action", "changed_by")) == [
         ("CREATE", "amritsar-emp"),
@@ -94,3 +105,23 @@ def test_staff_see_only_their_tenants(client, django_user_model, demands, tenant
     listing = client.get("/admin/demands/demand/")
     assert [d.consumer_code for d in listing.context["cl"].result_list] == ["PT-1"]
     assert client.get(f"/admin/demands/demand/{other.pk}/change/").status_code == 302  # not visible: redirected away
+
+
+def test_cancel_button_on_the_demand_page_asks_then_cancels_and_records_history(client, django_user_model, demands):
+    from django.contrib.admin.models import LogEntry
+
+    demand, _ = demands
+    client.force_login(django_user_model.objects.create_superuser("root", "root@example.org", "pw"))
+    page = client.get(f"/admin/demands/demand/{demand.pk}/change/").content.decode()
+    assert f'href="/admin/demands/demand/{demand.pk}/cancel/" id="cancel-demand"' in page
+    missing = client.post(f"/admin/demands/demand/{demand.pk}/cancel/", {"reason": "", "confirm": "on"})
+    assert "reason" in missing.context["form"].errors
+    done = client.post(f"/admin/demands/demand/{demand.pk}/cancel/", {"reason": "Wrong owner", "confirm": "on"})
+    assert done["Location"] == f"/admin/demands/demand/{demand.pk}/change/"
+    demand.refresh_from_db()
+    assert demand.status == "CANCELLED"
+    assert list(LogEntry.objects.values_list("object_id", "change_message")) == [
+        (str(demand.pk), "Cancelled — reason: Wrong owner")
+    ]
+    again = client.post(f"/admin/demands/demand/{demand.pk}/cancel/", {"reason": "again", "confirm": "on"})
+    assert "EG_BS_DEMAND_ALREADY_CANCELLED" in again.content.decode()

@@ -130,11 +130,13 @@ def test_uploading_nothing_is_a_form_error(admin_client_pb: Client) -> None:
     assert counts()["Tenant"] == 0
 
 
-def test_upload_needs_the_add_business_service_permission(user_factory: Callable[..., Any]) -> None:
+def test_upload_is_for_superusers_only(user_factory: Callable[..., Any]) -> None:
+    """A BILLING_ADMIN role (which gives add_businessservice) is per tenant, while the files may name any tenant."""
     user = user_factory("clerk", {"pb": [Role.BILLING_ADMIN]})
     user.is_staff = True
     user.save()
     user.user_permissions.add(Permission.objects.get(codename="view_businessservice"))
+    assert user.has_perm("masters.add_businessservice")
     client = Client()
     client.force_login(user)
 

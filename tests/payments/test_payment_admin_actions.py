@@ -167,3 +167,48 @@ def test_changelist_links_the_summary_and_staff_without_access_see_nothing(clien
     clerk.save(update_fields=["is_staff"])
     client.force_login(clerk)
     assert summary(client).status_code == 403
+
+
+def test_cancel_button_on_the_payment_page_asks_for_a_reason(client, root, employee, cashier):
+    from django.contrib.admin.models import LogEntry
+
+    payment = pt_payment(employee, cashier, "400", mode="CHEQUE")
+    client.force_login(root)
+    page = client.get(f"{CHANGELIST}{payment.pk}/change/").content.decode()
+    assert f'href="{CHANGELIST}{payment.pk}/reverse/cancel/" id="cancel-payment"' in page
+    assert f'href="{CHANGELIST}{payment.pk}/reverse/dishonour/" id="dishonour-payment"' in page
+    assert f'href="/payments/{payment.pk}/receipt/" id="print-receipt"' in page
+    with clock.frozen(CANCEL_AT):
+        missing = client.post(f"{CHANGELIST}{payment.pk}/reverse/cancel/", {"reason": ""})
+        done = client.post(f"{CHANGELIST}{payment.pk}/reverse/cancel/", {"reason": "Wrong consumer"})
+        again = client.post(f"{CHANGELIST}{payment.pk}/reverse/cancel/", {"reason": "twice"})
+    assert "reason" in missing.context["form"].errors
+    assert done["Location"] == f"{CHANGELIST}{payment.pk}/change/"
+    assert Payment.objects.get(pk=payment.pk).status == PaymentStatus.CANCELLED
+    assert "PAYMENT_ALREADY_REVERSED" in again.content.decode()
+    assert list(LogEntry.objects.values_list("change_message", flat=True)) == ["Cancelled — reason: Wrong consumer"]
+
+
+def test_payments_are_found_by_consumer_code_payer_bill_number_and_instrument(client, root, employee, cashier):
+    payment = pt_payment(employee, cashier, "400", mode="CHEQUE", instrument_number="774411", payer_name="Kiran Rao")
+    other = pt_payment(employee, cashier, "300")
+    client.force_login(root)
+    bill = payment.details.get().bill
+    for query in (bill.consumer_code, bill.bill_number, "Kiran", "774411"):
+        listing = client.get(CHANGELIST, {"q": query})
+        assert [p.pk for p in listing.context["cl"].result_list] == [payment.pk], query
+    by_mode = client.get(CHANGELIST, {"payment_mode__exact": "CASH"})
+    assert [p.pk for p in by_mode.context["cl"].result_list] == [other.pk]
+    by_service = client.get(CHANGELIST, {"service": "PT"})
+    assert {p.pk for p in by_service.context["cl"].result_list} == {payment.pk, other.pk}
+
+
+def test_the_admin_shows_times_in_the_billing_time_zone(client, root, employee, cashier):
+    """A payment taken at 11:00 UTC is listed at 16:30, Asia/Kolkata; the REST face keeps UTC."""
+    payment = pt_payment(employee, cashier, "400")
+    client.force_login(root)
+    listing = client.get(CHANGELIST).content.decode()
+    assert "May 1, 2024, 4:30 p.m." in listing
+    assert "11:00 a.m." not in listing
+    api = client.get(f"/api/v1/payments/{payment.pk}/").json()
+    assert api["created_at"] == "2024-05-01T11:00:00Z"

@@ -78,7 +78,7 @@ def test_receipt_page_shows_what_was_paid_per_tax_head(client, staff, payment, b
         "PT-107-001",
         "Asha Devi",
         "Owner",
-        "CHEQUE",
+        "<dd>Cheque</dd>",  # the mode as staff say it (issue 13), not its code
         "CHQ-4711",
         "400.00",
         "1400.00",

@@ -96,7 +96,7 @@ def drop_views(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("bills", "0004_beat_schedule_resubmit_stale_runs"),
+        ("bills", "0006_human_labels"),
         ("demands", "0002_demand_detail_position"),
         ("masters", "0002_digit_users_payer_source_tenant_extra"),
     ]

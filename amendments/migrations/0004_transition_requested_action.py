@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('amendments', '0002_amendment_id_holds_long_consumer_codes'),
+        ('amendments', '0003_human_labels'),
     ]
 
     operations = [
