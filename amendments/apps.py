@@ -10,3 +10,9 @@ class AmendmentsConfig(AppConfig):
         from demands.services import demand_created_handler_register
 
         demand_created_handler_register(amendments_absorb)
+
+        # Transitions mirrored to DIGIT's egov-workflow-v2 through the outbox (amendments/services/mirror.py).
+        from amendments.services import WORKFLOW_CHANNEL
+        from billing_project.outbox import channel_register
+
+        channel_register(WORKFLOW_CHANNEL)

@@ -187,6 +187,9 @@ class AmendmentTransition(models.Model):
 
     amendment = models.ForeignKey(Amendment, on_delete=models.CASCADE, related_name="transitions")
     action = models.CharField(max_length=32)
+    requested_action = models.CharField(
+        max_length=32, blank=True, default="", help_text="The action as the request named it (RE-SUBMIT)."
+    )
     from_state = models.CharField(max_length=32)
     to_state = models.CharField(max_length=32)
     status = models.CharField(max_length=16, choices=AmendmentStatus.choices)

@@ -13,8 +13,11 @@ class KernelConfig(AppConfig):
         from billing_project.outbox import admin as outbox_admin  # noqa: F401 - registers the outbox admin page
         from billing_project.outbox.celery_channel import CELERY_CHANNEL
         from billing_project.outbox.channels import channel_register
+        from billing_project.outbox.http_channels import HTTP_CHANNEL, WEBHOOK_CHANNEL
+        from billing_project.outbox.kafka_channel import KAFKA_CHANNEL
 
-        channel_register(CELERY_CHANNEL)
+        for channel in (CELERY_CHANNEL, KAFKA_CHANNEL, WEBHOOK_CHANNEL, HTTP_CHANNEL):
+            channel_register(channel)
 
 
 class BackOfficeAdminConfig(AdminConfig):

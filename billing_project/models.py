@@ -6,7 +6,14 @@ from django.db import models
 
 from billing_project.outbox.models import OutboxMessage, OutboxStatus, OutboxThrottle
 
-__all__ = ["IdempotencyKey", "IdempotencyStatus", "OutboxMessage", "OutboxStatus", "OutboxThrottle"]
+__all__ = [
+    "IdempotencyKey",
+    "IdempotencyStatus",
+    "OutboxMessage",
+    "OutboxStatus",
+    "OutboxThrottle",
+    "WebhookSubscription",
+]
 
 
 class IdempotencyStatus(models.TextChoices):
@@ -44,3 +51,29 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} {self.method} {self.path} {self.status}"
+
+
+class WebhookSubscription(models.Model):
+    """A system that is not DIGIT and wants our events (payments taken and reversed, bills cancelled) as signed
+    webhooks. Each delivery is an outbox message (channel ``webhook``): its attempts are the delivery log."""
+
+    name = models.CharField(max_length=128, unique=True)
+    url = models.URLField(max_length=512)
+    secret = models.CharField(max_length=256, help_text="Shared secret of the HMAC-SHA256 signature.")
+    events = models.JSONField(default=list, blank=True, help_text='Event types, e.g. ["payment.created"]; [] = all.')
+    tenant_codes = models.JSONField(default=list, blank=True, help_text="Only these tenants (and cities of states).")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def wants(self, event: str, tenant_code: str) -> bool:
+        if self.events and event not in self.events:
+            return False
+        if not self.tenant_codes:
+            return True
+        return any(tenant_code == t or tenant_code.startswith(t + ".") for t in self.tenant_codes)

@@ -7,6 +7,7 @@ DJANGO_ENV=production turns on the production checks: a secret key is required a
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import environ
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "payments.gateway",
     "payments.methods",
     "payments.imports",
+    "payments.digit_events",
 ]
 
 MIDDLEWARE = [
@@ -382,6 +384,74 @@ PAYMENT_GATEWAY_RETURN_PAGE_POLL = env.bool("PAYMENT_GATEWAY_RETURN_PAGE_POLL", 
 AUTOPAY_RETRY_DELAYS_DAYS = [int(d) for d in env.list("AUTOPAY_RETRY_DELAYS_DAYS", default=[3, 3, 3])]
 # An autopay attempt that stored no gateway transaction after this long is treated as lost (retried at once).
 AUTOPAY_LOST_ATTEMPT_SECONDS = env.int("AUTOPAY_LOST_ATTEMPT_SECONDS", default=900)
+
+# --- Deployed inside DIGIT (docs/digit-deployment.md) -----------------------------------------
+# egov-user: with a URL, a token that is not one of ours is validated by POST {url}/user/_details?access_token=…
+# (as DIGIT's gateway does) and the user it answers is the caller; payers given by egov-user uuid are enriched
+# from {url}/user/_search. Empty: DIGIT identity is off.
+DIGIT_USER_SERVICE_URL = env.str("DIGIT_USER_SERVICE_URL", default="").rstrip("/")
+# DIGIT mode: the defaults of a drop-in for DIGIT's billing-service (open quick-pay endpoints, payers by uuid).
+DIGIT_MODE = env.bool("DIGIT_MODE", default=bool(DIGIT_USER_SERVICE_URL))
+DIGIT_USER_SERVICE_CONNECT_TIMEOUT = env.float("DIGIT_USER_SERVICE_CONNECT_TIMEOUT", default=2.0)
+# The whole call (connect, send, every chunk of the answer) must end within this many seconds.
+DIGIT_USER_SERVICE_TIMEOUT = env.float("DIGIT_USER_SERVICE_TIMEOUT", default=5.0)
+# How long a validated token's user is cached (Redis, keyed by a hash of the token); 0 turns the cache off.
+DIGIT_USER_CACHE_SECONDS = env.int("DIGIT_USER_CACHE_SECONDS", default=60)
+DIGIT_USER_CACHE_URL = env.str("DIGIT_USER_CACHE_URL", default=REDIS_URL)
+# DIGIT role code -> our roles (JSON object of lists). Unset: the defaults of docs/digit-deployment.md.
+_DIGIT_ROLE_MAP = env.str("DIGIT_ROLE_MAP", default="").strip()
+DIGIT_ROLE_MAP = json.loads(_DIGIT_ROLE_MAP) if _DIGIT_ROLE_MAP else None
+# The uuid of the installation's internal microservice user (egov-user answers it plain, unmasked details).
+DIGIT_INTERNAL_MICROSERVICE_USER_UUID = env.str("DIGIT_INTERNAL_MICROSERVICE_USER_UUID", default="")
+# Anonymous bill fetch/search by (tenant, business service, consumer code), as DIGIT's quick pay does.
+DIGIT_OPEN_ENDPOINTS = env.bool("DIGIT_OPEN_ENDPOINTS", default=DIGIT_MODE)
+# A demand's payer given as an egov-user uuid we do not know yet is accepted and stored under that uuid.
+DIGIT_PAYERS_BY_UUID = env.bool("DIGIT_PAYERS_BY_UUID", default=DIGIT_MODE)
+# The kernel's token authentication asks this callable about tokens that are not ours (dotted path).
+EXTERNAL_TOKEN_AUTHENTICATOR = "masters.digit.identity.authenticate_token" if DIGIT_USER_SERVICE_URL else ""
+
+# Caches: "digit_identity" holds validated DIGIT users (Redis when a URL is set, shared by every web node).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "digit_identity": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": DIGIT_USER_CACHE_URL,
+            "KEY_PREFIX": "billing-digit-user",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+        if DIGIT_USER_CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "digit-identity"}
+    ),
+}
+
+# Kafka (payments.digit_events): DIGIT collection-services' payment topics, consumed by `manage.py
+# consume_digit_payments`. Empty bootstrap servers: Kafka is off.
+DIGIT_KAFKA_BOOTSTRAP_SERVERS = env.str("DIGIT_KAFKA_BOOTSTRAP_SERVERS", default="")
+DIGIT_KAFKA_TOPIC_PAYMENT_CREATE = env.str("DIGIT_KAFKA_TOPIC_PAYMENT_CREATE", default="egov.collection.payment-create")
+DIGIT_KAFKA_TOPIC_PAYMENT_CANCEL = env.str("DIGIT_KAFKA_TOPIC_PAYMENT_CANCEL", default="egov.collection.payment-cancel")
+DIGIT_KAFKA_TOPIC_BILL_CANCEL = env.str("DIGIT_KAFKA_TOPIC_BILL_CANCEL", default="bill-cancel-topic-name")
+# A central instance prefixes topics with the state (`pb-egov.collection.payment-create`): list the states here.
+DIGIT_KAFKA_STATE_PREFIXES = env.list("DIGIT_KAFKA_STATE_PREFIXES", default=[])
+# Also consume the unprefixed topics (true unless every state writes to its own prefixed topics).
+DIGIT_KAFKA_CONSUME_UNPREFIXED = env.bool("DIGIT_KAFKA_CONSUME_UNPREFIXED", default=True)
+DIGIT_KAFKA_CONSUMER_GROUP = env.str("DIGIT_KAFKA_CONSUMER_GROUP", default="billing-payment-writeback")
+# Extra librdkafka settings for the consumer (JSON object), e.g. security.protocol, sasl.*, session.timeout.ms.
+DIGIT_KAFKA_CONSUMER_CONFIG = env.json("DIGIT_KAFKA_CONSUMER_CONFIG", default={})
+# Publishing DIGIT's topics (payment-create/-cancel for payments this service takes, bill-cancel-topic-name) through
+# the outbox's kafka channel; on when Kafka is configured. Central instance: topics prefixed with the state.
+DIGIT_KAFKA_PUBLISH = env.bool("DIGIT_KAFKA_PUBLISH", default=bool(DIGIT_KAFKA_BOOTSTRAP_SERVERS))
+DIGIT_KAFKA_CENTRAL_INSTANCE = env.bool("DIGIT_KAFKA_CENTRAL_INSTANCE", default=False)
+# The outbox's kafka channel: broker, producer settings (JSON object), and how long one attempt waits.
+OUTBOX_KAFKA_BOOTSTRAP_SERVERS = env.str("OUTBOX_KAFKA_BOOTSTRAP_SERVERS", default=DIGIT_KAFKA_BOOTSTRAP_SERVERS)
+OUTBOX_KAFKA_CONFIG = env.json("OUTBOX_KAFKA_CONFIG", default={})
+OUTBOX_KAFKA_TIMEOUT_SECONDS = env.float("OUTBOX_KAFKA_TIMEOUT_SECONDS", default=10.0)
+# Signed webhooks to the subscribers of the admin's WebhookSubscription (events of payments and bills).
+WEBHOOKS_ENABLED = env.bool("WEBHOOKS_ENABLED", default=False)
+# The outbox's webhook and http channels: the most one attempt may take.
+OUTBOX_HTTP_TIMEOUT_SECONDS = env.float("OUTBOX_HTTP_TIMEOUT_SECONDS", default=10.0)
+# egov-workflow-v2: with a URL, amendment transitions are mirrored as process instances (/egov-wf/process/_transition).
+DIGIT_WORKFLOW_URL = env.str("DIGIT_WORKFLOW_URL", default="").rstrip("/")
 
 # --- Security (production) ------------------------------------------------------------------
 if PRODUCTION:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import F, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
@@ -16,7 +17,7 @@ from bills.errors import (
     EGBS_MANDATORY_FIELDS_ERROR,
 )
 from bills.models import Bill, BillAccountDetail, BillDetail, BillingRun, BillStatus
-from masters.access import STAFF_ROLES, Caller, resolve_search_tenant
+from masters.access import STAFF_ROLES, Caller, own_payer_q, resolve_search_tenant
 from masters.models import Role
 
 READ_ROLES = (*STAFF_ROLES, Role.SYSTEM)
@@ -46,9 +47,36 @@ def bills_visible_to(caller: Caller) -> QuerySet[Bill]:
     queryset = bills_with_details()
     if caller.is_superuser:
         return queryset
-    own = Q(account__demands__payer__user_id=caller.user_id) if caller.user_id is not None else Q(pk__in=[])
+    own = own_payer_q(caller, "account__demands__payer")
     own_ids = Bill.objects.filter(own).values("pk")
     return queryset.filter(caller.tenant_q("tenant__code", roles=READ_ROLES) | Q(pk__in=own_ids))
+
+
+def open_lookup(*, consumer_codes: tuple[str, ...], service: str | None, others: bool) -> bool:
+    """A lookup by (tenant, business service, consumer code) only, with open endpoints on (DIGIT's quick pay):
+    anyone may make it, even without a token; the payer's details are masked (``payer_visible``)."""
+    return bool(settings.DIGIT_OPEN_ENDPOINTS and consumer_codes and service and not others)
+
+
+def tenant_lookup_q(tenant_id: str, field: str = "tenant__code") -> Q:
+    """The tenant rule of a lookup without a caller: the tenant, or every city of a state tenant."""
+    if "." in tenant_id:
+        return Q(**{field: tenant_id})
+    return Q(**{field: tenant_id}) | Q(**{f"{field}__startswith": tenant_id + "."})
+
+
+def payer_visible(caller: Caller, bill: Bill) -> bool:
+    """May the caller see who owes the bill? Staff and system clients of its tenant, and the payer themself."""
+    if caller.is_superuser or caller.has_role(bill.tenant.code, READ_ROLES):
+        return True
+    payer = bill.payer
+    if payer is None:
+        return False
+    return (
+        (caller.user_id is not None and payer.user_id == caller.user_id)
+        or (caller.payer_uuid is not None and str(payer.uuid) == caller.payer_uuid)
+        or (bool(caller.payer_mobile) and payer.mobile_number == caller.payer_mobile)
+    )
 
 
 @dataclass(frozen=True)
@@ -84,7 +112,11 @@ def bill_search(*, caller: Caller, criteria: BillSearchCriteria) -> list[Bill]:
             BILL_SEARCH_CONSUMERCODE_BUSINESSSERVICE,
             " the consumerCode & Service values should be given together or mobilenumber/email can be given ",
         )
-    queryset = bills_visible_to(caller).filter(resolve_search_tenant(caller, criteria.tenant_id))
+    others = bool(criteria.bill_ids or criteria.mobile_number or criteria.email or criteria.bill_number)
+    if open_lookup(consumer_codes=criteria.consumer_codes, service=criteria.service, others=others):
+        queryset = bills_with_details().filter(tenant_lookup_q(criteria.tenant_id))
+    else:
+        queryset = bills_visible_to(caller).filter(resolve_search_tenant(caller, criteria.tenant_id))
     if criteria.bill_ids:
         ids = [key for key in map(uuid_or_none, criteria.bill_ids) if key is not None]
         queryset = queryset.filter(pk__in=ids)

@@ -7,13 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import DecimalField, Prefetch, Q, QuerySet, Sum, Value
+from django.db.models import DecimalField, Prefetch, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from billing_project.errors import DomainError, NotFound
 from demands.errors import DEMAND_SEARCH_CRITERIA_REQUIRED, DEMAND_SEARCH_TENANT_REQUIRED, EG_BS_DEMANDS_NOT_FOUND
 from demands.models import ConsumerAccount, Demand, DemandDetail, DemandDetailHistory, DemandHistory
-from masters.access import STAFF_ROLES, Caller, resolve_search_tenant
+from masters.access import STAFF_ROLES, Caller, own_payer_q, resolve_search_tenant
 from masters.selectors import payers_for
 
 
@@ -49,7 +49,7 @@ def demands_visible_to(caller: Caller) -> QuerySet[Demand]:
     if caller.is_superuser:
         return queryset
     staff_q = caller.tenant_q("tenant__code", roles=[*STAFF_ROLES, "SYSTEM"])
-    own_q = Q(payer__user_id=caller.user_id) if caller.user_id is not None else Q(pk__in=[])
+    own_q = own_payer_q(caller)
     return queryset.filter(staff_q | own_q)
 
 

@@ -37,6 +37,10 @@ class Caller:
     username: str
     is_superuser: bool
     roles: tuple[tuple[str, str], ...]  # (tenant code, role)
+    # A DIGIT citizen is also the payer stored under their egov-user uuid and the payers with their (verified)
+    # mobile number; both None for our own logins.
+    payer_uuid: str | None = None
+    payer_mobile: str | None = None
 
     @property
     def user_type(self) -> str:
@@ -167,9 +171,23 @@ class MasterDataPermission(BasePermission):
         return caller.is_superuser or bool(caller.tenants_with({Role.BILLING_ADMIN, Role.SUPERUSER}))
 
 
+def own_payer_q(caller: Caller, payer: str = "payer") -> Q:
+    """Rows whose payer (the relation named ``payer``) is the caller: the payer linked to their login and, for a
+    DIGIT citizen, the payer stored under their uuid or with their mobile number. Never true for an anonymous
+    caller (a payer-less row must not match)."""
+    query = Q(pk__in=[])
+    if caller.user_id is not None:
+        query |= Q(**{f"{payer}__user_id": caller.user_id})
+    if caller.payer_uuid:
+        query |= Q(**{f"{payer}__uuid": caller.payer_uuid})
+    if caller.payer_mobile:
+        query |= Q(**{f"{payer}__mobile_number": caller.payer_mobile})
+    return query
+
+
 def citizen_payer_q(caller: Caller, field: str = "payer__user_id") -> Q:
-    """For citizens: only rows whose payer is the citizen themself."""
-    return Q(**{field: caller.user_id})
+    """For citizens: only rows whose payer is the citizen themself (``field`` names the payer's login column)."""
+    return own_payer_q(caller, field.removesuffix("__user_id"))
 
 
 __all__ = [
@@ -180,6 +198,7 @@ __all__ = [
     "caller_for",
     "citizen_payer_q",
     "covers",
+    "own_payer_q",
     "require_role",
     "resolve_search_tenant",
     "scope_by_tenant",

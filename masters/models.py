@@ -16,6 +16,12 @@ class Tenant(models.Model):
     name = models.CharField(max_length=256, blank=True)
     state = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="cities")
     is_active = models.BooleanField(default=True)
+    extra = models.JSONField(
+        default=dict,
+        db_default={},
+        blank=True,
+        help_text="Keys of the MDMS tenant entry (city, description...) kept as loaded.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -193,8 +199,17 @@ class PayerType(models.TextChoices):
     SYSTEM = "SYSTEM"
 
 
+class PayerSource(models.TextChoices):
+    LOCAL = "LOCAL", "Registered here"
+    EGOV_USER = "EGOV_USER", "egov-user (DIGIT)"
+
+
 class Payer(models.Model):
-    """A person or body who owes demands (the reference's egov-user, kept at state level)."""
+    """A person or body who owes demands (the reference's egov-user, kept at state level).
+
+    A payer known by its egov-user uuid (``source=EGOV_USER``) is stored under that uuid; its details come from
+    egov-user and may be incomplete (a blank name, a privacy-masked mobile number such as ``******2708``).
+    """
 
     uuid = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="payers", help_text="State-level tenant")
@@ -217,20 +232,58 @@ class Payer(models.Model):
         help_text="The login of a citizen who sees this payer's demands and bills.",
     )
     active = models.BooleanField(default=True)
+    source = models.CharField(
+        max_length=16, choices=PayerSource.choices, default=PayerSource.LOCAL, db_default=PayerSource.LOCAL
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name", "mobile_number"]
         constraints = [
-            models.UniqueConstraint(Lower("name"), "mobile_number", "tenant", name="masters_payer_unique_name_mobile"),
+            models.UniqueConstraint(
+                Lower("name"),
+                "mobile_number",
+                "tenant",
+                condition=models.Q(source="LOCAL"),
+                name="masters_payer_unique_name_mobile",
+            ),
             models.CheckConstraint(
-                condition=models.Q(mobile_number__regex=r"^[0-9]{10}$"), name="masters_payer_mobile_format"
+                condition=models.Q(mobile_number__regex=r"^[0-9]{10}$")
+                | models.Q(source="EGOV_USER", mobile_number__regex=r"^[0-9*]{0,10}$"),
+                name="masters_payer_mobile_format",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.mobile_number})"
+
+
+class DigitUser(models.Model):
+    """A DIGIT (egov-user) identity and the local login that stands for it.
+
+    Created the first time egov-user vouches for one of the user's tokens; ``user`` carries the mapped roles
+    (``UserRole``) so that the admin and background jobs see the same caller. ``user.username`` is the DIGIT uuid
+    (what audit fields record); the link is always looked up by ``uuid``, never by username.
+    """
+
+    uuid = models.CharField(max_length=64, unique=True)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digit_identity")
+    user_type = models.CharField(max_length=16, blank=True, help_text="EMPLOYEE, CITIZEN or SYSTEM, as egov-user says")
+    tenant_code = models.CharField(max_length=128, blank=True)
+    user_name = models.CharField(max_length=256, blank=True)
+    name = models.CharField(max_length=256, blank=True)
+    mobile_number = models.CharField(max_length=32, blank=True)
+    email = models.CharField(max_length=256, blank=True)
+    roles = models.JSONField(default=list, blank=True, help_text="The DIGIT roles [{code, tenantId}] last seen.")
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["uuid"]
+        verbose_name = "DIGIT user"
+
+    def __str__(self) -> str:
+        return f"{self.user_name or self.uuid} ({self.user_type})"
 
 
 class IdFormat(models.Model):

@@ -112,7 +112,7 @@ def workflow_json(amendment: Amendment) -> dict[str, Any] | None:
         "tenantId": tenant,
         "businessService": f"{code}.AMENDMENT",
         "businessId": amendment.amendment_id,
-        "action": last.action if last else None,
+        "action": (last.requested_action or last.action) if last else None,
         "moduleName": code,
         "state": {
             "tenantId": tenant,

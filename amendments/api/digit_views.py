@@ -19,6 +19,7 @@ from amendments.api.digit_serializers import (
 from amendments.errors import EG_BS_AMENDMENT_UPDATE_WF_ERROR, WORKFLOW_DISABLED_MESSAGE
 from amendments.selectors import (
     DEFAULT_LIMIT,
+    MAX_LIMIT,
     AmendmentCriteria,
     amendment_by_number,
     amendment_search,
@@ -125,6 +126,9 @@ class AmendmentSearchView(DigitAPIView):
     def post(self, request: Request) -> Response:
         offset = query_long(request, "offset")
         limit = query_long(request, "limit")
+        if limit is not None and limit < 0:
+            # DIGIT's inbox asks for ``limit=-1`` ("all of these ids"): the largest page.
+            limit = MAX_LIMIT
         criteria = AmendmentCriteria(
             tenant_id=query_value(request, "tenantId"),
             business_service=query_value(request, "businessService"),

@@ -11,9 +11,11 @@
 from amendments.services.apply import amendments_absorb
 from amendments.services.create import amendment_create, workflow_enabled
 from amendments.services.inputs import AmendmentInput, DocumentInput, LineInput
+from amendments.services.mirror import WORKFLOW_CHANNEL, workflow_mirror
 from amendments.services.transitions import amendment_transition
 
 __all__ = [
+    "WORKFLOW_CHANNEL",
     "AmendmentInput",
     "DocumentInput",
     "LineInput",
@@ -21,4 +23,5 @@ __all__ = [
     "amendment_transition",
     "amendments_absorb",
     "workflow_enabled",
+    "workflow_mirror",
 ]

@@ -43,6 +43,7 @@ from amendments.selectors import amendments_with_lines
 from amendments.services.apply import lines_apply, target_demand_lock
 from amendments.services.ids import amendment_id_draw
 from amendments.services.inputs import AmendmentInput
+from amendments.services.mirror import workflow_mirror
 from billing_project.db import is_unique_violation
 from billing_project.errors import DomainError, ValidationFailed
 from billing_project.money import to_money
@@ -208,4 +209,6 @@ def _insert(*, caller: Caller, data: AmendmentInput, tenant: Tenant, enabled: bo
             actor=caller.username,
             at=at,
         )
+        if enabled:
+            workflow_mirror(amendment=amendment, action=Action.OPEN.value, comment="", caller=caller, at=at)
     return amendment

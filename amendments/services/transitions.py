@@ -35,6 +35,7 @@ from amendments.models import Amendment, AmendmentStatus, AmendmentTransition
 from amendments.selectors import amendment_get
 from amendments.services.apply import lines_apply, target_demand_lock
 from amendments.services.create import workflow_enabled
+from amendments.services.mirror import workflow_mirror
 from billing_project.errors import ConflictError, DomainError, PermissionDeniedError
 from demands.services import consumer_accounts_lock
 from masters.access import Caller
@@ -101,7 +102,9 @@ def amendment_transition(
             actor=caller.username,
             at=at,
             comment=comment or "",
+            requested_action=action.strip()[:32],
         )
+        workflow_mirror(amendment=amendment, action=action.strip(), comment=comment or "", caller=caller, at=at)
         if amendment.status == AmendmentStatus.ACTIVE:
             demand = target_demand_lock(accounts[key])
             if demand is not None:

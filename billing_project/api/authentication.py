@@ -1,16 +1,45 @@
-"""API tokens: ``Authorization: Token <key>`` or ``Authorization: Bearer <key>``."""
+"""API tokens: ``Authorization: Token <key>`` or ``Authorization: Bearer <key>``.
+
+A token that is not one of ours may still be valid elsewhere: when ``settings.EXTERNAL_TOKEN_AUTHENTICATOR``
+names a callable (a dotted path; in a DIGIT installation ``masters.digit.identity.authenticate_token``), it is
+asked about such tokens and answers ``(user, auth)`` or raises ``AuthenticationFailed`` /
+``IdentityServiceUnavailable``. The kernel imports no app: the callable is wired in by ``settings.py``.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import cache
+from typing import Any
 
-from rest_framework import exceptions
+from django.conf import settings
+from django.utils.module_loading import import_string
+from rest_framework import exceptions, status
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.request import Request
 
-# What a token key can look like (DRF keys are 40 hex digits); anything else is refused before a query, so that
-# e.g. a NUL character sent in RequestInfo.authToken is a 401, not a database error.
+# What a token key can look like (DRF keys are 40 hex digits, DIGIT's are UUIDs); anything else is refused before
+# a query, so that e.g. a NUL character sent in RequestInfo.authToken is a 401, not a database error.
 _PLAUSIBLE_KEY = re.compile(r"[\x21-\x7e]{1,40}")
+
+
+class IdentityServiceUnavailable(exceptions.APIException):
+    """The service that vouches for a token (e.g. DIGIT's egov-user) cannot be asked now: 503, try again."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The identity service cannot validate the token now; try again shortly."
+    default_code = "IDENTITY_SERVICE_UNAVAILABLE"
+
+
+@cache
+def _external(path: str) -> Callable[[str], Any]:
+    return import_string(path)  # type: ignore[no-any-return]
+
+
+def external_authenticator() -> Callable[[str], Any] | None:
+    path = getattr(settings, "EXTERNAL_TOKEN_AUTHENTICATOR", "")
+    return _external(path) if path else None
 
 
 class BearerTokenAuthentication(TokenAuthentication):
@@ -32,7 +61,13 @@ class BearerTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key: str):  # type: ignore[no-untyped-def]
         if not isinstance(key, str) or not _PLAUSIBLE_KEY.fullmatch(key):
             raise exceptions.AuthenticationFailed("Invalid token.")
-        return super().authenticate_credentials(key)
+        try:
+            return super().authenticate_credentials(key)
+        except exceptions.AuthenticationFailed:
+            external = external_authenticator()
+            if external is None:
+                raise
+            return external(key)
 
     def authenticate_header(self, request: Request) -> str:
         return "Bearer"

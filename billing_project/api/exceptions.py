@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from billing_project.api.authentication import IdentityServiceUnavailable
 from billing_project.boundary import status_error
 from billing_project.errors import DomainError
 from billing_project.outage import RETRY_AFTER_SECONDS, dependency_failure, failure_body, log_failure, outage_response
@@ -34,6 +35,7 @@ _CODES: dict[type[exceptions.APIException], tuple[str, str | None]] = {
     exceptions.NotAcceptable: ("NOT_ACCEPTABLE", None),
     exceptions.UnsupportedMediaType: ("UNSUPPORTED_MEDIA_TYPE", None),
     exceptions.Throttled: ("THROTTLED", None),
+    IdentityServiceUnavailable: ("IDENTITY_SERVICE_UNAVAILABLE", None),
 }
 
 

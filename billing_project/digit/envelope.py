@@ -62,11 +62,14 @@ def parse_request_info(body: Any) -> RequestInfo:
     """Read ``RequestInfo`` from a request body (keys case-insensitive, unknown keys ignored).
 
     A missing RequestInfo is accepted (identity comes from the token); a RequestInfo that is not an
-    object is refused.
+    object is refused. A body without ``RequestInfo`` that carries ``authToken`` at its top level is itself the
+    RequestInfo: DIGIT's egov-pg-service posts its RequestInfo unwrapped to ``/bill/v2/_search``.
     """
     if not isinstance(body, Mapping):
         raise RequestInfoError("The request body must be a JSON object")
     info = ci_get(body, "RequestInfo")
+    if info is None and ci_get(body, "authToken") is not None:
+        info = body
     if info is None:
         return RequestInfo()
     if not isinstance(info, Mapping):

@@ -123,3 +123,14 @@ class RequestInfoTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no
 
     def get_security_definition(self, auto_schema: Any) -> list[dict[str, Any]]:
         return []
+
+
+class AuthTokenHeaderScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    """The ``auth-token`` header DIGIT's web apps send: an API key in a header."""
+
+    target_class = "billing_project.digit.views.AuthTokenHeaderAuthentication"
+    name = "digitAuthTokenHeader"
+    priority = 1
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {"type": "apiKey", "in": "header", "name": "auth-token"}

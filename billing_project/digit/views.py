@@ -1,8 +1,10 @@
 """Base view of the DIGIT-compatible face.
 
 Every endpoint is a POST whose body carries ``RequestInfo``; criteria come as query parameters.
-Identity comes from a token — ``RequestInfo.authToken`` or the ``Authorization`` header — never from
-``RequestInfo.userInfo``. Every failure is answered with the reference's ``Errors[]`` envelope.
+Identity comes from a token — ``RequestInfo.authToken``, the ``auth-token`` header DIGIT's web apps send, or the
+``Authorization`` header — never from ``RequestInfo.userInfo``. Every failure is answered with the reference's
+``Errors[]`` envelope; an invalid token's error names ``InvalidAccessTokenException`` in its code and message, which
+DIGIT's web apps look for to send the user back to the login page.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing_project import clock
-from billing_project.api.authentication import BearerTokenAuthentication
+from billing_project.api.authentication import BearerTokenAuthentication, IdentityServiceUnavailable
 from billing_project.api.parsers import DecimalJSONParser
 from billing_project.digit.envelope import (
     RequestInfo,
@@ -51,6 +53,20 @@ class RequestInfoTokenAuthentication(BearerTokenAuthentication):
         if not info.auth_token:
             return None
         return self.authenticate_credentials(info.auth_token)
+
+
+class AuthTokenHeaderAuthentication(BearerTokenAuthentication):
+    """Token from the ``auth-token`` header (DIGIT's web apps send it on some calls, its gateway reads it)."""
+
+    def authenticate(self, request: Request):  # type: ignore[no-untyped-def]
+        token = request.META.get("HTTP_AUTH_TOKEN", "").strip()
+        if not token:
+            return None
+        return self.authenticate_credentials(token)
+
+
+INVALID_TOKEN_CODE = "InvalidAccessTokenException"
+INVALID_TOKEN_MESSAGE = "InvalidAccessTokenException: the access token is invalid or has expired"
 
 
 def get_request_info(request: Request) -> RequestInfo:
@@ -96,8 +112,9 @@ def digit_exception_handler(exc: Exception, context: dict[str, Any]) -> Response
         errors = [error_entry(e.code, e.message, None, e.params) for e in exc.errors]
         return Response(errors_body(errors), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DomainError):
-        # The reference answers every business refusal with 400; only identity failures differ.
-        http = exc.http_status if exc.http_status in (401, 403) else status.HTTP_400_BAD_REQUEST
+        # The reference answers every business refusal with 400; identity failures and an unavailable dependency
+        # (503, e.g. egov-user) keep their status.
+        http = exc.http_status if exc.http_status in (401, 403, 503) else status.HTTP_400_BAD_REQUEST
         return Response(errors_body([error_entry(exc.code, exc.message, None, exc.params)]), status=http)
     if isinstance(exc, IntegrityError):
         logger.info("integrity error answered as a conflict: %s", exc)
@@ -120,14 +137,21 @@ def digit_exception_handler(exc: Exception, context: dict[str, Any]) -> Response
             else f"The request body is not valid JSON: {exc.detail}"
         )
         return Response(errors_body([error_entry("MALFORMED_REQUEST", message)]), status=status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
-        code = "INVALID_ACCESS_TOKEN" if isinstance(exc, exceptions.AuthenticationFailed) else "AUTHENTICATION_REQUIRED"
-        message = (
-            "Either the token is invalid or has expired"
-            if code == "INVALID_ACCESS_TOKEN"
-            else "An auth token is required in RequestInfo.authToken or the Authorization header"
+    if isinstance(exc, exceptions.AuthenticationFailed):
+        return Response(
+            errors_body([error_entry(INVALID_TOKEN_CODE, INVALID_TOKEN_MESSAGE, str(exc.detail))]),
+            status=status.HTTP_401_UNAUTHORIZED,
         )
-        return Response(errors_body([error_entry(code, message)]), status=status.HTTP_401_UNAUTHORIZED)
+    if isinstance(exc, exceptions.NotAuthenticated):
+        message = "An auth token is required in RequestInfo.authToken or the Authorization header"
+        return Response(
+            errors_body([error_entry("AUTHENTICATION_REQUIRED", message)]), status=status.HTTP_401_UNAUTHORIZED
+        )
+    if isinstance(exc, IdentityServiceUnavailable):
+        return Response(
+            errors_body([error_entry(str(exc.default_code), str(exc.detail))]),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
     if isinstance(exc, exceptions.PermissionDenied):
         return Response(errors_body([error_entry("ACCESS_DENIED", str(exc.detail))]), status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, exceptions.APIException):
@@ -145,7 +169,7 @@ class DigitAPIView(APIView):
     http_method_names = ["post", "options"]
     parser_classes = [DecimalJSONParser]
     renderer_classes = [DigitJSONRenderer]
-    authentication_classes = [RequestInfoTokenAuthentication, BearerTokenAuthentication]
+    authentication_classes = [RequestInfoTokenAuthentication, AuthTokenHeaderAuthentication, BearerTokenAuthentication]
     success_status: int = status.HTTP_200_OK
     response_info_key = "ResponseInfo"
 

@@ -17,6 +17,7 @@ from django.utils.html import format_html
 
 from billing_project import clock
 from billing_project.admin import ModelAdmin, ReadOnlyAdminMixin, action_with_form, apply_each, tenant_scope_q
+from billing_project.models import WebhookSubscription
 from billing_project.outbox.models import OutboxMessage
 from billing_project.outbox.services import outbox_message_discard, outbox_message_retry
 
@@ -120,3 +121,20 @@ class OutboxMessageAdmin(ReadOnlyAdminMixin, ModelAdmin):
             label=lambda message: f"{message.channel} {message.destination} ({message.status}, {message.pk})",
             done_message="Discarded {} message(s).",
         )
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(ModelAdmin):
+    """Subscribers of signed webhooks; their deliveries are the outbox messages of channel ``webhook`` (recipient =
+    the subscription's name), each with its attempts and last error."""
+
+    list_display = ["name", "url", "active", "events", "tenant_codes", "created_at"]
+    list_filter = ["active"]
+    search_fields = ["name", "url"]
+    fields = ["name", "url", "secret", "events", "tenant_codes", "active"]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)

@@ -17,6 +17,7 @@ from billing_project.digit.serializers import DigitCharField, DigitSerializer
 from billing_project.digit.timeconv import to_epoch_ms
 from bills.models import Bill, BillAccountDetail, BillDetail
 from bills.selectors import effective_status
+from masters.domain.privacy import mask_address, mask_email, mask_mobile, mask_name
 
 
 class UpdateBillCriteriaSerializer(DigitSerializer):
@@ -80,16 +81,23 @@ def bill_detail_json(detail: BillDetail, tenant_code: str) -> dict[str, Any]:
     }
 
 
-def bill_json(bill: Bill, *, now: dt.datetime) -> dict[str, Any]:
-    """A bill as the reference returns it (load it with ``bills_with_details()``)."""
+def bill_json(bill: Bill, *, now: dt.datetime, masked: bool = False) -> dict[str, Any]:
+    """A bill as the reference returns it (load it with ``bills_with_details()``).
+
+    ``masked``: the payer's name, mobile number, address and e-mail are masked (``masters.domain.privacy``), for a
+    caller who may see the bill but not who owes it."""
     tenant_code = bill.tenant.code
+    mobile, name = _text(bill.mobile_number), _text(bill.payer_name)
+    address, email = _text(bill.payer_address), _text(bill.payer_email)
+    if masked:
+        mobile, name, address, email = mask_mobile(mobile), mask_name(name), mask_address(address), mask_email(email)
     return {
         "id": str(bill.pk),
         "userId": str(bill.payer_id) if bill.payer_id else None,
-        "mobileNumber": _text(bill.mobile_number),
-        "payerName": _text(bill.payer_name),
-        "payerAddress": _text(bill.payer_address),
-        "payerEmail": _text(bill.payer_email),
+        "mobileNumber": mobile,
+        "payerName": name,
+        "payerAddress": address,
+        "payerEmail": email,
         "status": effective_status(bill, now),
         "totalAmount": bill.total_amount,
         "businessService": bill.business_service,

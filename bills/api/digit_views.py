@@ -11,16 +11,23 @@
   ``/bill/_generate``, ``/bill/_fetchbill``, ``/bill/_create`` → 400 with the reference's lower-case
   ``{"responseInfo", "error"}`` body.
 
-Every endpoint needs an authenticated caller (token in ``RequestInfo.authToken`` or the ``Authorization``
-header), the deprecated ones included; fetch, search and cancel also need a role in some tenant.
+Every endpoint needs an authenticated caller (token in ``RequestInfo.authToken``, the ``auth-token`` header or the
+``Authorization`` header), the deprecated ones included; fetch, search and cancel also need a role in some tenant.
+With ``DIGIT_OPEN_ENDPOINTS`` (on in DIGIT mode), fetch and search by (tenant, business service, consumer code) only
+are open to anyone, as DIGIT's quick pay needs: the payer's name, mobile number, address and e-mail are then masked
+for a caller who is neither staff of the bill's tenant nor its payer (``bills.selectors.payer_visible``).
 """
 
 from __future__ import annotations
+
+import datetime as dt
+from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ErrorDetail, ValidationError
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -33,7 +40,7 @@ from billing_project.errors import DomainError
 from bills.api.digit_serializers import UpdateBillRequestSerializer, bill_json
 from bills.errors import EG_BS_API_ERROR
 from bills.models import BillStatus
-from bills.selectors import BillSearchCriteria, bill_search
+from bills.selectors import BillSearchCriteria, bill_search, open_lookup, payer_visible
 from bills.services import FetchCriteria, bill_cancel, bill_fetch
 from masters.access import HasTenantRole, caller_for
 
@@ -94,9 +101,39 @@ def search_criteria(request: Request) -> BillSearchCriteria:
     )
 
 
+def _fetch_is_open(request: Request) -> bool:
+    criteria = fetch_criteria(request)
+    others = bool(criteria.demand_id or criteria.mobile_number or criteria.email)
+    return open_lookup(consumer_codes=criteria.consumer_codes, service=criteria.business_service, others=others)
+
+
+def _search_is_open(request: Request) -> bool:
+    names = ("billId", "mobileNumber", "email", "billNumber")
+    others = any(query_value(request, name) is not None for name in names)
+    return open_lookup(
+        consumer_codes=tuple(query_set(request, "consumerCode")), service=query_value(request, "service"), others=others
+    )
+
+
+class RoleOrOpenLookup(BasePermission):
+    """A role in some tenant, or an open lookup by consumer code (``DIGIT_OPEN_ENDPOINTS``), token or not."""
+
+    message = HasTenantRole.message
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return HasTenantRole().has_permission(request, view) or bool(view.is_open_lookup(request))
+
+
 class _BillView(DigitAPIView):
-    permission_classes = [HasTenantRole]
+    permission_classes = [RoleOrOpenLookup]
     response_info_key = "ResposneInfo"  # sic: the reference's bill responses misspell it [21]
+
+    def is_open_lookup(self, request: Request) -> bool:
+        return False
+
+    def bills_json(self, request: Request, bills: list[Any], now: dt.datetime) -> list[dict[str, Any]]:
+        caller = caller_for(request.user)
+        return [bill_json(bill, now=now, masked=not payer_visible(caller, bill)) for bill in bills]
 
 
 class BillFetchView(_BillView):
@@ -120,7 +157,10 @@ class BillFetchView(_BillView):
     def post(self, request: Request) -> Response:
         now = clock.now()
         bills = bill_fetch(caller=caller_for(request.user), criteria=fetch_criteria(request), at=now)
-        return self.envelope(request, {"Bill": [bill_json(bill, now=now) for bill in bills]})
+        return self.envelope(request, {"Bill": self.bills_json(request, bills, now)})
+
+    def is_open_lookup(self, request: Request) -> bool:
+        return _fetch_is_open(request)
 
 
 class BillSearchView(_BillView):
@@ -148,7 +188,10 @@ class BillSearchView(_BillView):
     def post(self, request: Request) -> Response:
         now = clock.now()
         bills = bill_search(caller=caller_for(request.user), criteria=search_criteria(request))
-        return self.envelope(request, {"Bill": [bill_json(bill, now=now) for bill in bills]})
+        return self.envelope(request, {"Bill": self.bills_json(request, bills, now)})
+
+    def is_open_lookup(self, request: Request) -> bool:
+        return _search_is_open(request)
 
 
 class BillCancelView(DigitAPIView):

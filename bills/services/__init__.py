@@ -13,6 +13,7 @@ from bills.services.cancel import CancelOutcome, bill_cancel, bill_cancel_one
 from bills.services.expiry import bills_expire_due
 from bills.services.fetch import FetchCriteria, bill_fetch
 from bills.services.generation import is_current
+from bills.services.hooks import on_bills_cancelled
 from bills.services.refresh import demand_refresh
 from bills.services.runs import (
     DEFAULT_CHUNK_SIZE,
@@ -53,5 +54,6 @@ __all__ = [
     "bills_expire_due",
     "demand_refresh",
     "is_current",
+    "on_bills_cancelled",
     "run_subject",
 ]

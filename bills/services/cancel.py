@@ -18,6 +18,7 @@ from bills.errors import (
     EG_BS_CANCELL_REASON_MSG_NOT,
 )
 from bills.models import Bill, BillStatus
+from bills.services.hooks import bills_cancelled
 from demands.models import ConsumerAccount
 from demands.services import consumer_accounts_lock
 from masters.access import Caller, require_role
@@ -122,6 +123,7 @@ def bill_cancel(
         latest.status = BillStatus.CANCELLED
         latest.modified_by, latest.modified_at = caller.username, at
         latest.save(update_fields=["status", "additional_details", "modified_by", "modified_at"])
+        bills_cancelled(bill_ids=[latest.pk], actor=caller.username, at=at)
     return CancelOutcome(count=1, bill=latest)
 
 
@@ -148,4 +150,5 @@ def bill_cancel_one(
         bill.status = BillStatus.CANCELLED
         bill.modified_by, bill.modified_at = caller.username, at
         bill.save(update_fields=["status", "additional_details", "modified_by", "modified_at"])
+        bills_cancelled(bill_ids=[bill.pk], actor=caller.username, at=at)
     return bill

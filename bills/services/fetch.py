@@ -17,18 +17,20 @@ from billing_project.errors import DomainError
 from billing_project.uuids import uuid_or_none
 from bills.errors import BILL_GEN_MANDATORY_FIELDS_MISSING, EG_BS_BILL_CONFLICT, FETCH_CRITERION_INVALID
 from bills.models import Bill, BillStatus
-from bills.selectors import bills_with_details
+from bills.selectors import bills_with_details, open_lookup, tenant_lookup_q
 from bills.services.generation import bills_generate, is_current
 from bills.services.refresh import demand_refresh
 from demands.models import ConsumerAccount, Demand, DemandStatus
 from demands.services import consumer_accounts_lock
-from masters.access import STAFF_ROLES, Caller, resolve_search_tenant
+from masters.access import STAFF_ROLES, Caller, own_payer_q, resolve_search_tenant
 from masters.models import Role
 from masters.selectors import business_services_for, payers_for
 
 MOBILE = re.compile(r"^[0-9]{10}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 FETCH_ROLES = (*STAFF_ROLES, Role.SYSTEM)
+# Who generated a bill for a caller without a login (an open quick-pay fetch).
+ANONYMOUS_ACTOR = "anonymous"
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,18 @@ def _validate(criteria: FetchCriteria) -> None:
 def _accounts(caller: Caller, criteria: FetchCriteria) -> QuerySet[ConsumerAccount]:
     """The consumer accounts the criteria name, within the tenant rule and what the caller may see."""
     assert criteria.tenant_id is not None
+    others = bool(criteria.demand_id or criteria.mobile_number or criteria.email)
+    if open_lookup(consumer_codes=criteria.consumer_codes, service=criteria.business_service, others=others):
+        # DIGIT's quick pay: whoever knows the consumer code gets its bill (the payer's details masked).
+        return (
+            ConsumerAccount.objects.select_related("tenant")
+            .filter(
+                tenant_lookup_q(criteria.tenant_id),
+                business_service=criteria.business_service,
+                consumer_code__in=criteria.consumer_codes,
+            )
+            .order_by("tenant__code", "business_service", "consumer_code")
+        )
     tenant_q = resolve_search_tenant(caller, criteria.tenant_id)
     accounts = ConsumerAccount.objects.select_related("tenant").filter(
         tenant_q, business_service=criteria.business_service
@@ -99,11 +113,7 @@ def _accounts(caller: Caller, criteria: FetchCriteria) -> QuerySet[ConsumerAccou
     accounts = accounts.filter(wanted)
     # The consumers whose demands the caller owes. A caller without a login owes nothing: filtering on
     # ``payer__user_id=None`` would match every payer-less demand.
-    own = (
-        Q(pk__in=Demand.objects.filter(payer__user_id=caller.user_id).values("account_id"))
-        if caller.user_id is not None
-        else Q(pk__in=[])
-    )
+    own = Q(pk__in=Demand.objects.filter(own_payer_q(caller)).values("account_id"))
     if not caller.is_superuser:  # superusers reach every tenant
         staff = caller.tenants_with(FETCH_ROLES)
         # A citizen fetches only the bills of consumers whose demands they owe; staff also their tenants'.
@@ -134,7 +144,10 @@ def bill_fetch(*, caller: Caller, criteria: FetchCriteria, at: dt.datetime | Non
         with transaction.atomic(durable=True):
             locked = consumer_accounts_lock(keys, at=now)
             result = bills_generate(
-                accounts=[locked[k] for k in keys], at=now, actor=caller.username, zone=clock.billing_zone()
+                accounts=[locked[k] for k in keys],
+                at=now,
+                actor=caller.username or ANONYMOUS_ACTOR,
+                zone=clock.billing_zone(),
             )
             if result.failed:
                 # Raised inside the transaction: the stale bills expired above are rolled back with it, so a

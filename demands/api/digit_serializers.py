@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -15,12 +16,33 @@ from demands.models import Demand, DemandDetail
 from demands.services import DemandInput, DetailInput, PayerInput
 from masters.models import Payer
 
+_MOBILE = re.compile(r"[0-9]{10}")
+_MOBILE_OR_MASKED = re.compile(r"[0-9]{10}|[0-9*]{1,10}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
 
 class PayerRefSerializer(DigitSerializer):
+    """A demand's payer (DIGIT's User). Given by ``uuid`` (what DIGIT's calculators send, with the egov-user
+    record around it), its other fields are hints: a privacy-masked mobile number (``******2708``) is accepted,
+    as DIGIT accepts it. Without a uuid, ``mobileNumber`` must be 10 digits and ``emailId`` an e-mail address."""
+
     uuid = serializers.UUIDField(required=False, allow_null=True)
     name = DigitCharField(required=False, allow_null=True, allow_blank=True, max_length=256)
-    mobileNumber = serializers.RegexField(r"^[0-9]{10}$", required=False, allow_null=True, allow_blank=True)
-    emailId = serializers.EmailField(required=False, allow_null=True, allow_blank=True)
+    mobileNumber = DigitCharField(required=False, allow_null=True, allow_blank=True, max_length=64)
+    emailId = DigitCharField(required=False, allow_null=True, allow_blank=True, max_length=256)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        mobile = (attrs.get("mobileNumber") or "").strip()
+        email = (attrs.get("emailId") or "").strip()
+        if attrs.get("uuid"):
+            attrs["mobileNumber"] = mobile if _MOBILE_OR_MASKED.fullmatch(mobile) else None
+            attrs["emailId"] = email if _EMAIL.fullmatch(email) else None
+            return attrs
+        if mobile and not _MOBILE.fullmatch(mobile):
+            raise serializers.ValidationError({"mobileNumber": ["Must be exactly 10 digits."]})
+        if email and not _EMAIL.fullmatch(email):
+            raise serializers.ValidationError({"emailId": ["Enter a valid email address."]})
+        return attrs
 
 
 class DemandDetailInSerializer(DigitSerializer):

@@ -20,7 +20,7 @@ from demands.services.accounts import AccountKey, consumer_accounts_bump, consum
 from demands.services.advance import advance_carry_forward
 from demands.services.hooks import demands_created
 from demands.services.inputs import DemandInput
-from demands.services.payers import resolve_payers
+from demands.services.payers import payers_prepare, resolve_payers
 from demands.services.validation import (
     DemandErrors,
     MasterData,
@@ -75,6 +75,7 @@ def create_validate(*, caller: Caller, demands: Sequence[DemandInput]) -> Create
     """Steps a–f of the reference (and duplicates inside the request), before any transaction."""
     for tenant_code in sorted({d.tenant_code for d in demands}):
         require_role(caller, tenant_code, WRITER_ROLES, "create demands")
+    payers_prepare(demands)
     masters = load_masters(demands)
     errors = DemandErrors()
     check_shape(demands, errors)

@@ -27,7 +27,7 @@ from demands.selectors import demands_visible_to, demands_with_details
 from demands.services.accounts import consumer_accounts_bump, consumer_accounts_lock
 from demands.services.create import ONE_ACTIVE_PER_PERIOD, WRITER_ROLES, create_rows, create_validate
 from demands.services.inputs import DemandInput, PayerInput
-from demands.services.payers import resolve_payers
+from demands.services.payers import payers_prepare, resolve_payers
 from demands.services.validation import (
     DemandErrors,
     check_amounts,
@@ -56,6 +56,7 @@ def demand_update(*, caller: Caller, demands: Sequence[DemandInput], at: dt.date
         raise DomainError(EG_BS_DEMANDS_UNDIDENTIFIABLE, "Demands, must contain ids in the update payload")
     for tenant_code in sorted({d.tenant_code for d in demands}):
         require_role(caller, tenant_code, WRITER_ROLES, "update demands")
+    payers_prepare(existing_inputs)
 
     stored = {d.pk: d for d in demands_visible_to(caller).filter(pk__in=[d.id for d in existing_inputs])}
     missing = [str(d.id) for d in existing_inputs if d.id not in stored]

@@ -168,7 +168,8 @@ def check_payers(demands: Sequence[DemandInput], errors: DemandErrors) -> dict[u
 
 
 def payer_has_identity(payer: PayerInput) -> bool:
-    return bool(payer.name and payer.mobile_number)
+    """Name and a real (not privacy-masked) mobile number: enough to match or register a payer."""
+    return bool(payer.name and payer.mobile_number and "*" not in payer.mobile_number)
 
 
 def check_amounts(lines: Iterable[AmountLine], errors: DemandErrors) -> None:

@@ -164,6 +164,19 @@ class IdFormatEntry(MasterEntry):
 
 
 @dataclass(frozen=True)
+class TenantEntry(MasterEntry):
+    """A state or city of DIGIT's ``tenant/tenants.json`` (module ``tenant``, master ``tenants``)."""
+
+    MASTER: ClassVar[str] = "tenants"
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("code",)
+
+    code: str
+    name: str = ""
+    # city (code, district, ULB grade, coordinates...), description, contact details: kept as loaded
+    extra: dict[str, object] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
 class MasterBlock:
     """The entries of one master in one document."""
 
@@ -392,12 +405,20 @@ def _id_format(r: _Reader) -> IdFormatEntry:
     )
 
 
+def _tenant(r: _Reader) -> TenantEntry:
+    code = r.text("code", "code", required=True).lower()
+    if not TENANT_CODE.match(code):
+        r.fail(f"code must be a lower-case state or state.city code, got {code!r}")
+    return TenantEntry(code=code, name=r.text("name", "name"), extra=r.extra())
+
+
 _PARSERS: dict[tuple[str, str], Callable[[_Reader], MasterEntry]] = {
     ("BillingService", "BusinessService"): _business_service,
     ("BillingService", "TaxHeadMaster"): _tax_head,
     ("BillingService", "TaxPeriod"): _tax_period,
     ("BillingService", "GLCode"): _gl_code,
     ("common-masters", "IdFormat"): _id_format,
+    ("tenant", "tenants"): _tenant,
 }
 SUPPORTED_MASTERS: tuple[str, ...] = tuple(f"{module}.{master}" for module, master in _PARSERS)
 
@@ -488,6 +509,7 @@ __all__ = [
     "MdmsFormatError",
     "TaxHeadEntry",
     "TaxPeriodEntry",
+    "TenantEntry",
     "iter_entries",
     "parse_document",
 ]

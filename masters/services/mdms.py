@@ -19,6 +19,7 @@ from masters.domain.mdms import (
     MasterEntry,
     MdmsDocument,
     MdmsFormatError,
+    TenantEntry,
     iter_entries,
     parse_document,
 )
@@ -32,6 +33,8 @@ MASTER_MODELS: dict[str, type[models.Model]] = {
     "BillingService.GLCode": GLCode,
     "common-masters.IdFormat": IdFormat,
 }
+# DIGIT's tenant/tenants.json: the state's cities (codes, names, city metadata), loaded into Tenant itself.
+TENANTS_MASTER = "tenant.tenants"
 _BATCH_SIZE = 500
 
 
@@ -116,6 +119,11 @@ def _limits() -> Limits:
             for item in model._meta.get_fields()
             if isinstance(item, models.CharField) and item.max_length is not None
         }
+    limits["tenants"] = {
+        item.name: item.max_length
+        for item in Tenant._meta.get_fields()
+        if isinstance(item, models.CharField) and item.max_length is not None
+    }
     return limits
 
 
@@ -165,9 +173,40 @@ def _collect_rows(names: list[str], parsed: list[MdmsDocument]) -> dict[str, lis
                 continue
             seen[natural] = (names[file_index], where)
             rows[block.name].append(_Row(file_index, block.name, document.tenant_id, entry))
+    for row in rows.get(TENANTS_MASTER, []):
+        assert isinstance(row.entry, TenantEntry)
+        if row.entry.code.split(".", 1)[0] != row.tenant_code.split(".", 1)[0]:
+            errors[names[row.file_index]].append(
+                f"tenants: {row.entry.code} is not a tenant of state {row.tenant_code.split('.', 1)[0]}"
+            )
     if errors:
         raise _fail({name: _first_few(problems) for name, problems in errors.items()})
     return rows
+
+
+def _tenants_load(rows: list[_Row]) -> list[str]:
+    """Create or update the tenants of ``tenant.tenants`` (name and metadata); "created"/"updated"/"unchanged"."""
+    entries = [row.entry for row in rows if isinstance(row.entry, TenantEntry)]
+    existing = {t.code: t for t in Tenant.objects.filter(code__in=[e.code for e in entries])}
+    states = {t.code: t for t in Tenant.objects.filter(code__in={e.code.split(".", 1)[0] for e in entries})}
+    outcomes: dict[str, str] = {}
+    # States first, so that their cities can point at them.
+    for entry in sorted(entries, key=lambda e: ("." in e.code, e.code)):
+        state_code = entry.code.split(".", 1)[0]
+        tenant = existing.get(entry.code)
+        state = None if "." not in entry.code else states[state_code]
+        if tenant is None:
+            tenant = Tenant.objects.create(code=entry.code, name=entry.name, state=state, extra=entry.extra)
+            outcomes[entry.code] = "created"
+        elif (tenant.name, tenant.extra, tenant.state_id) != (entry.name, entry.extra, state.pk if state else None):
+            tenant.name, tenant.extra, tenant.state = entry.name, entry.extra, state
+            tenant.save(update_fields=["name", "extra", "state"])
+            outcomes[entry.code] = "updated"
+        else:
+            outcomes[entry.code] = "unchanged"
+        if "." not in entry.code:
+            states[entry.code] = tenant
+    return [outcomes[entry.code] for entry in entries]
 
 
 def _tenants_ensure(codes: Iterable[str]) -> tuple[dict[str, Tenant], tuple[str, ...]]:
@@ -244,6 +283,12 @@ def mdms_load(*, documents: list[tuple[str, bytes | str]]) -> MdmsLoadReport:
     totals: dict[str, MasterCounts] = {}
     with transaction.atomic(durable=True):
         tenants, tenants_created = _tenants_ensure(document.tenant_id for document in parsed)
+        if rows[TENANTS_MASTER]:
+            for row, outcome in zip(rows[TENANTS_MASTER], _tenants_load(rows[TENANTS_MASTER]), strict=True):
+                one = MasterCounts(**{outcome: 1})
+                counts = per_file[row.file_index]
+                counts[TENANTS_MASTER] = counts.get(TENANTS_MASTER, MasterCounts()) + one
+                totals[TENANTS_MASTER] = totals.get(TENANTS_MASTER, MasterCounts()) + one
         for master, model in MASTER_MODELS.items():
             if not rows[master]:
                 continue

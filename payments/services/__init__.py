@@ -15,25 +15,35 @@
 
 from payments.services.counter import CounterOutcome, counter_payment_take
 from payments.services.create import payment_create, payment_integrity_error, payment_record
+from payments.services.hooks import on_payment_recorded, on_payment_reversed
 from payments.services.inputs import PaymentDetailInput, PaymentInput
+from payments.services.locking import Locked, lock_for_bills
 from payments.services.remit import payment_remit
-from payments.services.reverse import payment_cancel, payment_dishonour
+from payments.services.reverse import REVERSED_STATUSES, payment_cancel, payment_dishonour, payment_reverse_record
 from payments.services.validation import INSTRUMENT_MODES, PaymentPlan, payment_validate
-from payments.services.writeback import payment_writeback_apply
+from payments.services.writeback import DetailRecord, payment_writeback_apply, writeback_apply
 
 __all__ = [
     "INSTRUMENT_MODES",
+    "REVERSED_STATUSES",
     "CounterOutcome",
+    "DetailRecord",
+    "Locked",
     "PaymentDetailInput",
     "PaymentInput",
     "PaymentPlan",
     "counter_payment_take",
+    "lock_for_bills",
+    "on_payment_recorded",
+    "on_payment_reversed",
     "payment_cancel",
     "payment_create",
     "payment_dishonour",
     "payment_integrity_error",
     "payment_record",
     "payment_remit",
+    "payment_reverse_record",
     "payment_validate",
     "payment_writeback_apply",
+    "writeback_apply",
 ]

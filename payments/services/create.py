@@ -40,6 +40,7 @@ from payments.models import (
     ReceiptType,
 )
 from payments.selectors import payments_with_details
+from payments.services.hooks import payment_recorded
 from payments.services.inputs import PaymentInput
 from payments.services.locking import Locked, lock_for_bills
 from payments.services.receipts import receipt_numbers_draw
@@ -118,6 +119,7 @@ def _payment_record(
         )
         stored, records = _record(plan, locked, results, receipts, actor=caller.username, at=at)
         writeback_apply(payment=stored, locked=locked, actor=caller.username, at=at, records=records)
+        payment_recorded(payment_id=stored.pk, actor=caller.username, at=at)
     return stored, records, locked
 
 

@@ -25,6 +25,7 @@ from payments.errors import (
 )
 from payments.models import InstrumentStatus, Payment, PaymentStatus
 from payments.selectors import PAYMENT_ROLES, bills_of_payment, payment_get, payments_with_details
+from payments.services.hooks import payment_reversed
 from payments.services.locking import Locked, lock_for_bills
 from payments.services.validation import INSTRUMENT_MODES
 from payments.services.writeback import writeback_reverse
@@ -86,16 +87,43 @@ def _reverse(
     _check_reversible(payment, status)
     bills = bills_of_payment(payment)
     with transaction.atomic(durable=True):
+        payment_reverse_record(
+            payment_id=payment.pk,
+            bills=bills,
+            status=status,
+            instrument_status=instrument_status,
+            reason=reason,
+            actor=caller.username,
+            at=at,
+        )
+    return payments_with_details().get(pk=payment.pk)
+
+
+def payment_reverse_record(
+    *,
+    payment_id: uuid.UUID,
+    bills: list[Bill],
+    status: str,
+    instrument_status: str,
+    reason: str,
+    actor: str,
+    at: dt.datetime,
+    notify: bool = True,
+) -> Payment:
+    """The reversal inside the caller's transaction (also DIGIT's payment-cancel messages, which have no caller):
+    lock, re-check under the lock, undo the write-back, cancel the paid bills, mark the payment. ``notify``: tell
+    the registered handlers (publish the reversal); off for a reversal DIGIT itself published."""
+    with transaction.atomic(savepoint=False):
         locked = lock_for_bills(bills=bills)
-        payment = Payment.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=payment.pk)
+        payment = Payment.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=payment_id)
         _check_reversible(payment, status)
-        writeback_reverse(payment=payment, locked=locked, actor=caller.username, at=at)
-        _cancel_bills(locked, actor=caller.username, at=at)
+        writeback_reverse(payment=payment, locked=locked, actor=actor, at=at)
+        _cancel_bills(locked, actor=actor, at=at)
         payment.status = status
         payment.instrument_status = instrument_status
         payment.cancel_reason = reason.strip()
-        payment.cancelled_by, payment.cancelled_at = caller.username, at
-        payment.modified_by, payment.modified_at = caller.username, at
+        payment.cancelled_by, payment.cancelled_at = actor, at
+        payment.modified_by, payment.modified_at = actor, at
         payment.save(
             update_fields=[
                 "status",
@@ -107,7 +135,9 @@ def _reverse(
                 "modified_at",
             ]
         )
-    return payments_with_details().get(pk=payment.pk)
+        if notify:
+            payment_reversed(payment_id=payment.pk, actor=actor, at=at)
+    return payment
 
 
 def _cancel_bills(locked: Locked, *, actor: str, at: dt.datetime) -> None:

@@ -219,7 +219,7 @@ def test_digit_request_info_token_is_checked_before_the_header(alice, bob):
     assert (response.status_code, response.json()["Echo"]) == (200, "bob")
     response = echo({"RequestInfo": {"authToken": "stale"}}, HTTP_AUTHORIZATION=f"Bearer {alice_key}")
     assert response.status_code == 401
-    assert response.json()["Errors"][0]["code"] == "INVALID_ACCESS_TOKEN"
+    assert response.json()["Errors"][0]["code"] == "InvalidAccessTokenException"
 
 
 @pytest.mark.parametrize("body", [{"RequestInfo": REQUEST_INFO}, {}, None, {"RequestInfo": {"authToken": ""}}])
@@ -255,9 +255,10 @@ def test_digit_invalid_token_is_401_in_the_errors_envelope(alice, request_info, 
         "ResponseInfo": None,
         "Errors": [
             {
-                "code": "INVALID_ACCESS_TOKEN",
-                "message": "Either the token is invalid or has expired",
-                "description": None,
+                # DIGIT's web apps look for this text (code or message) to send the user back to the login page
+                "code": "InvalidAccessTokenException",
+                "message": "InvalidAccessTokenException: the access token is invalid or has expired",
+                "description": "Invalid token.",
                 "params": None,
             }
         ],

@@ -437,7 +437,7 @@ def test_authentication_is_required(masters, api_client_for):
     }
     wrong = anonymous.post("/billing-service/taxheads/_search?tenantId=pb", _request_info("f" * 40), format="json")
     assert wrong.status_code == 401
-    assert [e["code"] for e in wrong.json()["Errors"]] == ["INVALID_ACCESS_TOKEN"]
+    assert [e["code"] for e in wrong.json()["Errors"]] == ["InvalidAccessTokenException"]
 
 
 @pytest.mark.django_db

@@ -28,7 +28,10 @@ def _files(paths: list[str]) -> list[Path]:
 
 
 class Command(BaseCommand):
-    help = "Load MDMS master files (BusinessService, TaxHeadMaster, TaxPeriod, GLCode, IdFormat); all or nothing."
+    help = (
+        "Load MDMS master files (BusinessService, TaxHeadMaster, TaxPeriod, GLCode, IdFormat, tenant/tenants.json);"
+        " all or nothing."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("paths", nargs="+", metavar="FILE_OR_DIR", help="MDMS JSON files or directories")
